@@ -363,11 +363,14 @@ func groupFor(groups map[string]*labelGroup, raw string) *labelGroup {
 // labelValue turns a format or level from the database into a label value: lower-cased and
 // trimmed; empty is "unknown"; anything that cannot be a real format is "other".
 func sqliteLabelValue(raw string) string {
+	if !utf8.ValidString(raw) {
+		return sqliteOtherLabel
+	}
 	v := strings.ToLower(strings.TrimSpace(raw))
 	switch {
 	case v == "":
 		return "unknown"
-	case !utf8.ValidString(v) || len(v) > sqliteMaxLabelLen || strings.ContainsFunc(v, func(r rune) bool { return r < 0x20 }):
+	case len(v) > sqliteMaxLabelLen || strings.ContainsFunc(v, func(r rune) bool { return r < 0x20 }):
 		return sqliteOtherLabel
 	}
 	return v

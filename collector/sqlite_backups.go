@@ -18,7 +18,8 @@ var backupStamp = regexp.MustCompile(`(\d{8}_\d{6})`)
 // backupScanner finds the library's backups on each scrape: a directory listing, cheap for the
 // few dozen files a 30-day retention keeps.
 type backupScanner struct {
-	globs   []string // fixed globs; nil means derive them from the library's directory
+	globs   []string       // fixed globs; nil means derive them from the library's directory
+	loc     *time.Location // zone of the times in backup names: the application's, local
 	logger  *slog.Logger
 	errLogs dbStateLog
 }
@@ -30,7 +31,7 @@ type backupSummary struct {
 }
 
 func newBackupScanner(globs []string, logger *slog.Logger) *backupScanner {
-	return &backupScanner{globs: globs, logger: logger}
+	return &backupScanner{globs: globs, loc: time.Local, logger: logger}
 }
 
 // defaultBackupGlobs are the manual's backups beside the library and in its backups/ directory.
@@ -65,7 +66,7 @@ func (b *backupScanner) scan(libraryPath string) backupSummary {
 				continue // vanished or a directory: not a backup
 			}
 			sum.count++
-			t := backupTime(m, fi.ModTime())
+			t := backupTime(m, fi.ModTime(), b.loc)
 			if sum.count == 1 || t.After(sum.newest) {
 				sum.newest, sum.newestSize = t, fi.Size()
 			}
@@ -77,10 +78,10 @@ func (b *backupScanner) scan(libraryPath string) backupSummary {
 
 // backupTime is the time in the backup's name (local time, as the manual's strftime writes
 // it), or else its modification time.
-func backupTime(path string, modTime time.Time) time.Time {
+func backupTime(path string, modTime time.Time, loc *time.Location) time.Time {
 	name := filepath.Base(path)
 	for _, m := range slices.Backward(backupStamp.FindAllString(name, -1)) {
-		if t, err := time.ParseInLocation("20060102_150405", m, time.Local); err == nil {
+		if t, err := time.ParseInLocation("20060102_150405", m, loc); err == nil {
 			return t
 		}
 	}
