@@ -27,6 +27,7 @@ type dbSource struct {
 
 	mu        sync.Mutex
 	path      string       // the chosen file
+	pathFound bool         // whether it existed when chosen
 	conn      *sqlitero.DB // open between scrapes only with KeepOpen
 	upState   dbStateLog
 	cached    *dbStats // nil until the first refresh of the current file
@@ -116,11 +117,12 @@ func newDBSource(bgCtx context.Context, name string, candidates []string, opts s
 // choosePath returns the file to read: the current choice while it exists, else the first
 // candidate that exists, else the first candidate. It logs each new choice once.
 func (s *dbSource) choosePath() string {
-	if s.path != "" && appdirs.FileExists(s.path) {
+	if s.pathFound && appdirs.FileExists(s.path) {
 		return s.path
 	}
 	p, found := appdirs.FirstExisting(s.candidates, appdirs.FileExists)
-	if p != s.path {
+	if p != s.path || found != s.pathFound {
+		s.pathFound = found
 		if found {
 			s.logger.Info("database file chosen", "path", p)
 		} else {

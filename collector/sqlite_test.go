@@ -227,7 +227,10 @@ func TestSQLiteGolden(t *testing.T) {
 		Searches: 12,
 		Seed:     7,
 		// Mixed case merges; with a bound of 3 the smallest format is counted as other.
-		Formats: []appsim.FormatShare{{"stl", 50}, {"STL", 10}, {"obj", 20}, {"3mf", 12}, {"step", 8}},
+		Formats: []appsim.FormatShare{
+			{Format: "stl", Weight: 50}, {Format: "STL", Weight: 10}, {Format: "obj", Weight: 20},
+			{Format: "3mf", Weight: 12}, {Format: "step", Weight: 8},
+		},
 	})
 	modTime := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
 	for _, p := range []string{lib.library, lib.cache} {

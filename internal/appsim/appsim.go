@@ -524,5 +524,12 @@ func (l *Library) AddModel(ctx context.Context) error {
 	return tx.Commit()
 }
 
+// SetWALAutocheckpoint sets PRAGMA wal_autocheckpoint (0 disables checkpoints, so that the WAL
+// grows without bound, as it does behind a long-running reader).
+func (l *Library) SetWALAutocheckpoint(pages int) error {
+	_, err := l.db.Exec("PRAGMA wal_autocheckpoint = " + strconv.Itoa(pages))
+	return err
+}
+
 // Close closes the connection; as the last connection it checkpoints and removes the WAL.
 func (l *Library) Close() error { return l.db.Close() }

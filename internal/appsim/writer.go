@@ -76,7 +76,7 @@ func isBusy(err error) bool {
 // Main runs the appsim command line and returns its exit code:
 //
 //	appsim create -library PATH [-models N] [-searches N] [-cache PATH -cache-entries N]
-//	appsim write  -library PATH [-rate 100] [-duration 10s] [-busy-timeout 30s]
+//	appsim write  -library PATH [-rate 100] [-duration 10s] [-busy-timeout 30s] [-wal-autocheckpoint N]
 //	appsim lock   -db PATH [-hold 30s] [-wal]
 //
 // write prints "ready" once its connection is open, then a JSON WriteReport when it stops
@@ -137,6 +137,7 @@ func runWrite(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	duration := fs.Duration("duration", 0, "how long to write (0: until SIGINT or end of standard input)")
 	busy := fs.Duration("busy-timeout", 30*time.Second, "SQLite busy timeout of the writer (the application's is 30s)")
 	seed := fs.Uint64("seed", 2, "seed of the generated names and sizes")
+	autockpt := fs.Int("wal-autocheckpoint", -1, "PRAGMA wal_autocheckpoint pages (0: never checkpoint; -1: SQLite's default)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -146,6 +147,12 @@ func runWrite(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	lib, err := OpenLibrary(*library, *busy, *seed)
 	if err != nil {
 		return err
+	}
+	if *autockpt >= 0 {
+		if err := lib.SetWALAutocheckpoint(*autockpt); err != nil {
+			lib.Close()
+			return err
+		}
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
