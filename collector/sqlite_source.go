@@ -174,8 +174,12 @@ func (s *dbSource) readFacts(ctx context.Context, sample *dbSample) error {
 			return err
 		}
 		sample.journal = string(s.conn.Header().Journal)
-		sample.facts, err = queryCheapFacts(ctx, s.conn)
+		err = sqlitero.Retry(ctx, func() (err error) {
+			sample.facts, err = queryCheapFacts(ctx, s.conn)
+			return err
+		})
 		if err != nil {
+			err = fmt.Errorf("%w (SQLite code %d, %s mode)", err, sqlitero.ErrorCode(err), s.conn.Mode())
 			s.closeConn() // a failed connection is not reused
 			return err
 		}
@@ -292,7 +296,11 @@ func (s *dbSource) readStats(path string, id sqlitero.FileID) (*dbStats, error) 
 		return nil, err
 	}
 	defer db.Close()
-	stats, err := s.stats(s.bgCtx, db)
+	var stats *dbStats
+	err = sqlitero.Retry(s.bgCtx, func() (err error) {
+		stats, err = s.stats(s.bgCtx, db)
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -371,7 +379,11 @@ func (s *dbSource) runQuickCheck(path string, id sqlitero.FileID) (*integrityRes
 	}
 	defer db.Close()
 	begin := time.Now()
-	ok, err := quickCheck(s.bgCtx, db)
+	var ok bool
+	err = sqlitero.Retry(s.bgCtx, func() (err error) {
+		ok, err = quickCheck(s.bgCtx, db)
+		return err
+	})
 	took := time.Since(begin)
 	if err != nil && !sqlitero.IsCorrupt(err) {
 		return nil, err

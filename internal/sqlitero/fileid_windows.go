@@ -9,6 +9,9 @@ import (
 	"golang.org/x/sys/windows"
 )
 
+// accessError has nothing to add on Windows: SQLite's own error stands.
+func accessError(string) error { return nil }
+
 // fileIDOf returns the volume serial number and file index of path. The handle asks for no
 // data access and shares read, write and delete, so the application can still write, rename
 // or delete the file while it is open; Windows locks belong to handles, so closing it cannot

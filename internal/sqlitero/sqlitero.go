@@ -129,6 +129,23 @@ func DSN(absPath string, mode Mode, opts Options) string {
 	return (&url.URL{Scheme: "file", Path: p}).String() + "?" + q.Encode()
 }
 
+// Retry runs read until it succeeds, fails for a reason that is not transient (see
+// IsTransient), or has failed transiently ten times. The pauses grow from 0.1 ms to 1 ms.
+func Retry(ctx context.Context, read func() error) error {
+	var err error
+	for attempt := range 10 {
+		if err = read(); err == nil || !IsTransient(err) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(time.Duration(attempt+1) * 100 * time.Microsecond):
+		}
+	}
+	return err
+}
+
 // Path is the absolute path of the database.
 func (d *DB) Path() string { return d.path }
 

@@ -142,6 +142,9 @@ var registerOnce = sync.OnceValue(func() error {
 // sqliteIOErrShortRead is SQLITE_IOERR_SHORT_READ: the file is shorter than asked for.
 const sqliteIOErrShortRead = 10 | 2<<8
 
+// sqliteCantOpen is SQLITE_CANTOPEN.
+const sqliteCantOpen = 14
+
 // readHeaderBytes fills buf from the start of the file at path (an absolute path).
 func readHeaderBytes(path string, buf []byte) error {
 	if err := registerOnce(); err != nil {
@@ -158,6 +161,11 @@ func readHeaderBytes(path string, buf []byte) error {
 		return nil
 	case sqliteIOErrShortRead:
 		return errShortFile
+	case sqliteCantOpen:
+		if err := accessError(path); err != nil {
+			return err
+		}
+		return fmt.Errorf("read database header: cannot open the file")
 	default:
 		return fmt.Errorf("read database header: SQLite error code %d", rc)
 	}
@@ -176,4 +184,29 @@ func IsCorrupt(err error) bool {
 	}
 	var e sqlite3.Error
 	return errors.As(err, &e) && (e.Code == sqlite3.ErrCorrupt || e.Code == sqlite3.ErrNotADB)
+}
+
+// IsTransient reports whether err is a condition of a read-only WAL reader that passes by
+// itself: the writer was rewriting the WAL index header (SQLITE_READONLY_RECOVERY), or no
+// reader mark was usable for a moment (SQLITE_READONLY_CANTINIT). A read-write reader would
+// have fixed either by writing the index; a read-only one tries again.
+func IsTransient(err error) bool {
+	var e sqlite3.Error
+	if !errors.As(err, &e) {
+		return false
+	}
+	switch e.ExtendedCode {
+	case sqlite3.ErrReadonlyRecovery, sqlite3.ErrReadonly.Extend(5), sqlite3.ErrBusyRecovery:
+		return true
+	}
+	return false
+}
+
+// ErrorCode is SQLite's extended result code of err, or 0.
+func ErrorCode(err error) int {
+	var e sqlite3.Error
+	if errors.As(err, &e) {
+		return int(e.ExtendedCode)
+	}
+	return 0
 }
