@@ -28,6 +28,9 @@ STATICCHECK := $(or $(shell command -v staticcheck 2>/dev/null),$(TOOLS_BIN)/sta
 WINDOWS_CC := $(shell command -v x86_64-w64-mingw32-gcc 2>/dev/null)
 ARGS ?=
 FUZZTIME ?= 10s
+# FTS5 in go-sqlite3's SQLite: the application's library has FTS5 tables, which appsim creates
+# in tests and PRAGMA quick_check verifies. Exported so that build, test, vet and staticcheck agree.
+export GOFLAGS += -tags=sqlite_fts5
 
 .PHONY: all build run test unit lint fmt vet staticcheck crossbuild build-windows tools clean
 

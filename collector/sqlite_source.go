@@ -282,6 +282,9 @@ func (s *dbSource) refreshStats(path string, id sqlitero.FileID, run *refreshRun
 	defer s.mu.Unlock()
 	defer close(run.done)
 	s.statsRun = nil
+	if s.bgCtx.Err() != nil {
+		return // shutting down: not a failure worth a log line
+	}
 	s.statsLog.update(s.logger, "database statistics could not be refreshed", "database statistics refreshed again", err, "path", path)
 	if err == nil {
 		s.cached = stats
@@ -355,6 +358,9 @@ func (s *dbSource) checkIntegrity(path string, id sqlitero.FileID) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.integRun = false
+	if s.bgCtx.Err() != nil {
+		return
+	}
 	s.integLog.update(s.logger, "integrity check could not run", "integrity check runs again", err, "path", path)
 	if err != nil {
 		return

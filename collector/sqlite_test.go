@@ -73,12 +73,6 @@ func (l *logBuffer) Write(p []byte) (int, error) {
 	return l.buf.Write(p)
 }
 
-func (l *logBuffer) count(substr string) int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return strings.Count(l.buf.String(), substr)
-}
-
 func (l *logBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
