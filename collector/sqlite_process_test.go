@@ -67,6 +67,12 @@ func startAppsim(t testing.TB, waitFor string, args ...string) *appsimProcess {
 func (p *appsimProcess) stopWriter(t testing.TB) appsim.WriteReport {
 	t.Helper()
 	p.stdin.Close()
+	return readReport(t, p)
+}
+
+// readReport waits for a writer to print its report and exit.
+func readReport(t testing.TB, p *appsimProcess) appsim.WriteReport {
+	t.Helper()
 	var rep appsim.WriteReport
 	select {
 	case line, ok := <-p.lines:

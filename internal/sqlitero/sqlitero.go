@@ -44,6 +44,9 @@ const (
 	ModeRollback Mode = "rollback"
 )
 
+// pageCacheKiB is the page cache of each connection.
+const pageCacheKiB = 512
+
 // Options tune a connection.
 type Options struct {
 	// BusyTimeout is how long a read waits for a lock held by the application before it fails
@@ -120,6 +123,10 @@ func DSN(absPath string, mode Mode, opts Options) string {
 	q.Set("vfs", vfsName)
 	q.Set("_query_only", "1")
 	q.Set("_busy_timeout", strconv.FormatInt(opts.BusyTimeout.Milliseconds(), 10))
+	// A small page cache: the reads are a header and schema per scrape, and scans in the
+	// background that the operating system's cache serves as well. SQLite's default is 2 MiB
+	// per connection.
+	q.Set("_cache_size", strconv.Itoa(-pageCacheKiB))
 	switch mode {
 	case ModeSnapshot:
 		q.Set("immutable", "1")

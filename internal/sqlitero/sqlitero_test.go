@@ -47,7 +47,7 @@ func TestParseHeader(t *testing.T) {
 
 func TestDSN(t *testing.T) {
 	got := DSN("/home/a b/c?d#e.db", ModeShared, Options{BusyTimeout: 100 * time.Millisecond})
-	want := "file:///home/a%20b/c%3Fd%23e.db?_busy_timeout=100&_query_only=1&mode=ro&readonly_shm=1&vfs=candy-cadence-ro"
+	want := "file:///home/a%20b/c%3Fd%23e.db?_busy_timeout=100&_cache_size=-512&_query_only=1&mode=ro&readonly_shm=1&vfs=candy-cadence-ro"
 	if got != want {
 		t.Errorf("DSN = %s\nwant  %s", got, want)
 	}
