@@ -118,7 +118,7 @@ func newProcessCollector(cfg ProcessConfig, src processSource, started time.Time
 		running: make(map[procKey]procCounters),
 
 		up:           desc("up", "Whether the application is running (1) or not (0)."),
-		count:        desc("process_count", "Number of running processes of the application."),
+		count:        desc("processes", "Number of running processes of the application."),
 		cpu:          desc("process_cpu_seconds_total", "CPU time used by the application's processes, summed over every process seen since the exporter started.", "mode"),
 		rss:          desc("process_resident_memory_bytes", "Resident memory of the application's processes (Windows: working set)."),
 		vms:          desc("process_virtual_memory_bytes", "Virtual memory of the application's processes (Windows: private bytes)."),
