@@ -68,11 +68,16 @@ type processSource interface {
 	Stats(ctx context.Context, ref procRef) procStats
 }
 
-// procKey names one process instance across scrapes: a PID and its start.
+// procKey names one process instance across scrapes: a PID and its start. The name is part
+// of it because exec keeps the PID and start time but changes the program, as a launcher
+// script does when it ends in `exec python src/main.py`.
 type procKey struct {
 	pid   int32
 	token uint64
+	name  string
 }
+
+func keyOf(ref procRef) procKey { return procKey{ref.PID, ref.Token, ref.Name} }
 
 // procCounters are the last values seen of one process's counters, so that the group's
 // counters can add deltas and stay monotonic when a process of the group exits.
@@ -145,7 +150,7 @@ func (c *ProcessCollector) Update(ctx context.Context, ch chan<- prometheus.Metr
 	matched := make(map[procKey]bool, len(refs))
 	var group []procRef
 	for _, ref := range refs {
-		key := procKey{ref.PID, ref.Token}
+		key := keyOf(ref)
 		m, known := c.matched[key]
 		if !known {
 			if err := ctx.Err(); err != nil {
@@ -210,7 +215,7 @@ func (c *ProcessCollector) observe(ctx context.Context, group []procRef) groupSt
 	running := make(map[procKey]procCounters, len(group))
 	for _, ref := range group {
 		s := c.src.Stats(ctx, ref)
-		key := procKey{ref.PID, ref.Token}
+		key := keyOf(ref)
 		prev, seen := c.running[key]
 		if !seen && (math.IsNaN(s.StartTime) || s.StartTime >= float64(c.started.UnixNano())/1e9) {
 			c.starts++

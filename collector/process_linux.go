@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 )
 
 // userHZ is the unit of the clock-tick fields of /proc/<pid>/stat; fixed at 100 on every
@@ -124,13 +125,15 @@ type procStat struct {
 	vsize, rssPages                   uint64
 }
 
+// readStat reads /proc/<pid>/stat with bare system calls: it runs for every process on every
+// scrape, and os.File would add an fstat and an allocation to each.
 func (s *procfsSource) readStat(pid string, buf []byte) (procStat, error) {
-	f, err := os.Open(filepath.Join(s.root, pid, "stat"))
+	fd, err := syscall.Open(s.root+"/"+pid+"/stat", syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
 	if err != nil {
 		return procStat{}, err
 	}
-	defer f.Close()
-	n, err := f.Read(buf)
+	defer syscall.Close(fd)
+	n, err := syscall.Read(fd, buf)
 	if err != nil {
 		return procStat{}, err
 	}
@@ -138,7 +141,8 @@ func (s *procfsSource) readStat(pid string, buf []byte) (procStat, error) {
 }
 
 // parseProcStat parses /proc/<pid>/stat. The command name sits in parentheses and may itself
-// contain spaces and parentheses, so the fields are counted from the last ')'.
+// contain spaces and parentheses, so the fields are counted from the last ')'. It runs for
+// every process on every scrape, so it walks the fields in place instead of splitting them.
 func parseProcStat(data []byte) (procStat, error) {
 	open := bytes.IndexByte(data, '(')
 	closing := bytes.LastIndexByte(data, ')')
@@ -146,31 +150,34 @@ func parseProcStat(data []byte) (procStat, error) {
 		return procStat{}, fmt.Errorf("malformed stat line")
 	}
 	st := procStat{comm: string(data[open+1 : closing])}
-	// Fields after the name, numbered as in proc(5) from 3 (state).
-	fields := bytes.Fields(data[closing+1:])
-	const (
-		fUtime   = 14 - 3
-		fStime   = 15 - 3
-		fThreads = 20 - 3
-		fStart   = 22 - 3
-		fVsize   = 23 - 3
-		fRSS     = 24 - 3
-	)
-	if len(fields) <= fRSS {
-		return procStat{}, fmt.Errorf("stat line has %d fields, want more than %d", len(fields), fRSS)
-	}
-	var err error
-	parse := func(i int) uint64 {
-		v, e := strconv.ParseUint(string(fields[i]), 10, 64)
-		if e != nil && err == nil {
-			err = fmt.Errorf("stat field %d: %w", i+3, e)
+	// Fields are numbered as in proc(5); the first after the name is 3 (state).
+	targets := [...]struct {
+		field int
+		dst   *uint64
+	}{{14, &st.utime}, {15, &st.stime}, {20, &st.threads}, {22, &st.startTicks}, {23, &st.vsize}, {24, &st.rssPages}}
+	rest := data[closing+1:]
+	field, next := 2, 0
+	for next < len(targets) {
+		rest = bytes.TrimLeft(rest, " ")
+		if len(rest) == 0 || rest[0] == '\n' {
+			return procStat{}, fmt.Errorf("stat line ends at field %d, want %d", field, targets[len(targets)-1].field)
 		}
-		return v
+		end := bytes.IndexAny(rest, " \n")
+		if end < 0 {
+			end = len(rest)
+		}
+		field++
+		if field == targets[next].field {
+			v, err := strconv.ParseUint(string(rest[:end]), 10, 64)
+			if err != nil {
+				return procStat{}, fmt.Errorf("stat field %d: %w", field, err)
+			}
+			*targets[next].dst = v
+			next++
+		}
+		rest = rest[end:]
 	}
-	st.utime, st.stime = parse(fUtime), parse(fStime)
-	st.threads, st.startTicks = parse(fThreads), parse(fStart)
-	st.vsize, st.rssPages = parse(fVsize), parse(fRSS)
-	return st, err
+	return st, nil
 }
 
 func countDir(path string) (int, error) {

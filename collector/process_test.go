@@ -267,3 +267,19 @@ func gatheredNames(t *testing.T, c Collector) map[string]bool {
 	}
 	return names
 }
+
+func TestProcessCollectorNoticesExec(t *testing.T) {
+	// A launcher script that ends in `exec python3 src/main.py` keeps its PID and start time.
+	launcher := appProc(500, 1_700_000_100)
+	launcher.ref.Name = "sh"
+	launcher.id = procIdentity{Exe: "/usr/bin/dash", Cmdline: []string{"/bin/sh", "./launch.sh"}, Cwd: "/home/ana/Candy-Cadence"}
+	src := &fakeProcesses{procs: []fakeProc{launcher}}
+	c := newTestProcessCollector(src)
+	if ms := collectValues(t, c); ms["candy_cadence_up"] != 0 {
+		t.Fatal("the launcher shell was matched")
+	}
+	src.procs = []fakeProc{appProc(500, 1_700_000_100)}
+	if ms := collectValues(t, c); ms["candy_cadence_up"] != 1 {
+		t.Fatal("the application exec'd from a launcher under the same PID was not noticed")
+	}
+}
