@@ -12,8 +12,8 @@ import (
 func addHostFlags(app *kingpin.Application) collectorEntry {
 	enabled := enableFlag(app, "host", "CPU, memory, load, boot time, the filesystems holding the application's data, network devices.")
 	var cfg collector.HostConfig
-	dataDir := app.Flag("collector.host.data-dir", "The application's data directory, whose filesystem is reported. Default: discovered from the application's known locations.").String()
-	extra := app.Flag("collector.host.filesystem", "Another directory whose filesystem is reported (repeatable).").Strings()
+	dataDir := app.Flag("collector.host.data-dir", "The application's data directory, whose filesystem is reported. Default: discovered from the application's known locations.").PlaceHolder("DIR").String()
+	extra := app.Flag("collector.host.filesystem", "Another directory whose filesystem is reported (repeatable).").PlaceHolder("DIR").Strings()
 	app.Flag("collector.host.netdev-include", "Regular expression of network devices to report. Empty reports every device not excluded.").
 		Default("").SetValue(regexpValue{&cfg.NetdevInclude})
 	app.Flag("collector.host.netdev-exclude", "Regular expression of network devices to leave out. Default: loopback and virtual interfaces.").

@@ -58,7 +58,7 @@ func run(args []string, stderr io.Writer) int {
 		defaultTimeout = app.Flag("scrape.default-timeout", "Deadline of a scrape whose request announces no timeout.").
 				Default("10s").Duration()
 		appWorkDir = app.Flag("app.working-dir", "The application's working directory, against which its relative paths (data/, cache/, logs/) resolve. Default: the exporter's working directory.").
-				String()
+				PlaceHolder("DIR").String()
 	)
 	logConfig := &promslog.Config{Writer: stderr}
 	promslogflag.AddFlags(app, logConfig)
