@@ -62,9 +62,12 @@ func (s *procfsSource) List(ctx context.Context) ([]procRef, error) {
 	refs := make([]procRef, 0, len(names))
 	buf := make([]byte, 1024)
 	for _, name := range names {
+		if name == "" || name[0] < '0' || name[0] > '9' {
+			continue // not a process directory; checked first to spare ParseInt's error
+		}
 		pid, err := strconv.ParseInt(name, 10, 32)
 		if err != nil {
-			continue // not a process directory
+			continue
 		}
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
