@@ -23,7 +23,9 @@ type collectorSet []collectorEntry
 // addCollectorFlags declares every collector's --[no-]collector.<name> flag and its own flags.
 // Each add function below keeps one collector's flags together.
 func addCollectorFlags(app *kingpin.Application) collectorSet {
-	return collectorSet{}
+	return collectorSet{
+		addLogsFlags(app),
+	}
 }
 
 func enableFlag(app *kingpin.Application, name, help string) *bool {
