@@ -3,8 +3,6 @@ package tailer
 import (
 	"context"
 	"errors"
-	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/fsnotify/fsnotify"
@@ -102,16 +100,8 @@ func (t *Tailer) newWatcher() *watcher {
 		return w
 	}
 	w.w = fw
-	seen := map[string]bool{}
-	for _, g := range t.cfg.Globs {
-		dir := filepath.Dir(g)
-		if strings.ContainsAny(dir, "*?[") {
-			continue // a directory pattern is left to polling
-		}
-		if !seen[dir] {
-			seen[dir] = true
-			w.dirs = append(w.dirs, dir)
-		}
+	for _, d := range t.dirs { // directories named by a pattern of their own are left to polling
+		w.dirs = append(w.dirs, d.dir)
 	}
 	w.addDirs()
 	return w

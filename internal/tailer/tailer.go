@@ -18,7 +18,9 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"time"
 )
@@ -104,15 +106,17 @@ type Stats struct {
 // Tailer follows the files. Poll and Run must not be called concurrently; Stats may be read
 // from anywhere.
 type Tailer struct {
-	cfg     Config
-	log     *slog.Logger
-	files   map[fileID]*file
-	byPath  map[string]*file
-	scanned bool // the first scan is done: later files are new
-	gen     uint64
-	buf     []byte
-	scratch []byte
-	stats   Stats
+	cfg      Config
+	log      *slog.Logger
+	files    map[fileID]*file
+	byPath   map[string]*file
+	scanned  bool // the first scan is done: later files are new
+	gen      uint64
+	dirs     []patternDir
+	wildDirs []string
+	buf      []byte
+	scratch  []byte
+	stats    Stats
 }
 
 type file struct {
@@ -139,13 +143,16 @@ func New(cfg Config) (*Tailer, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
+	dirs, wild := groupPatterns(cfg.Globs)
 	return &Tailer{
-		cfg:     cfg,
-		log:     logger,
-		files:   make(map[fileID]*file),
-		byPath:  make(map[string]*file),
-		buf:     make([]byte, readBufSize),
-		scratch: make([]byte, max(headLen, tailLen)),
+		dirs:     dirs,
+		wildDirs: wild,
+		cfg:      cfg,
+		log:      logger,
+		files:    make(map[fileID]*file),
+		byPath:   make(map[string]*file),
+		buf:      make([]byte, readBufSize),
+		scratch:  make([]byte, max(headLen, tailLen)),
 	}, nil
 }
 
@@ -213,15 +220,68 @@ func (t *Tailer) Close() {
 	t.stats.Files.Store(0)
 }
 
-// expand returns the files the patterns match now, each once, in a stable order.
+// expand returns the files the patterns match now, each once, in a stable order. Patterns
+// whose directory part is literal are grouped, so each directory is listed once per scan
+// however many patterns name it.
 func (t *Tailer) expand() []string {
 	var out []string
-	for _, g := range t.cfg.Globs {
+	for _, d := range t.dirs {
+		entries, err := os.ReadDir(d.dir)
+		if err != nil {
+			continue // not there (yet): the application has not started, or the directory went away
+		}
+		for _, e := range entries {
+			if e.IsDir() {
+				continue
+			}
+			for _, p := range d.patterns {
+				if ok, _ := filepath.Match(p, e.Name()); ok {
+					out = append(out, filepath.Join(d.dir, e.Name()))
+					break
+				}
+			}
+		}
+	}
+	for _, g := range t.wildDirs {
 		matches, _ := filepath.Glob(g) // patterns were validated: the only error is ErrBadPattern
 		out = append(out, matches...)
 	}
 	slices.Sort(out)
 	return slices.Compact(out)
+}
+
+// patternDir is a directory and the patterns of file names followed in it.
+type patternDir struct {
+	dir      string
+	patterns []string
+}
+
+// groupPatterns splits globs into per-directory name patterns, and globs whose directory part
+// has pattern characters of its own.
+func groupPatterns(globs []string) (dirs []patternDir, wild []string) {
+	index := map[string]int{}
+	for _, g := range globs {
+		dir, name := filepath.Split(g)
+		if hasMeta(dir) {
+			wild = append(wild, g)
+			continue
+		}
+		dir = filepath.Clean(dir)
+		i, ok := index[dir]
+		if !ok {
+			i = len(dirs)
+			index[dir] = i
+			dirs = append(dirs, patternDir{dir: dir})
+		}
+		dirs[i].patterns = append(dirs[i].patterns, name)
+	}
+	return dirs, wild
+}
+
+// hasMeta reports whether a path has pattern characters; escapes count, since an escaped
+// directory must be matched by Glob.
+func hasMeta(path string) bool {
+	return strings.ContainsAny(path, `*?[\`) && (runtime.GOOS != "windows" || strings.ContainsAny(path, "*?["))
 }
 
 // matches reports whether path is one the patterns select.
