@@ -35,6 +35,8 @@ type LogsConfig struct {
 
 	// lineObserver, when set, sees every line before it is parsed (the exactness test).
 	lineObserver func(line []byte)
+	// now is the tailer's clock; nil for time.Now.
+	now func() time.Time
 }
 
 // LogFilePatterns are the application's log files, relative to a log directory: the main
@@ -153,6 +155,7 @@ func newLogsCollector(cfg LogsConfig, logger *slog.Logger) (*LogsCollector, erro
 		KeepOpen:     cfg.KeepOpen,
 		FileEvents:   cfg.FileEvents,
 		Logger:       logger,
+		Now:          cfg.now,
 		NewSink: func() tailer.FileSink {
 			return &logFileSink{counters: counters, observe: cfg.lineObserver}
 		},

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +14,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/prometheus/common/expfmt"
+
+	"github.com/candy-cadence/candy_cadence_exporter/internal/appdirs"
 )
 
 // logsAsPrometheus lets the testutil helpers collect a LogsCollector.
@@ -68,9 +71,13 @@ func goldenLogs(t *testing.T, dir string) {
 	}
 }
 
+// newTestLogsCollector builds a collector whose tailer the test drives with Poll, on a fake
+// clock that each Poll call of the test moves on past the poll interval.
 func newTestLogsCollector(t *testing.T, dir string, maxUnknown int) *LogsCollector {
 	t.Helper()
+	clock := time.Date(2025, 3, 14, 9, 26, 53, 0, time.Local)
 	c, err := newLogsCollector(LogsConfig{
+		now:                  func() time.Time { clock = clock.Add(time.Second); return clock },
 		Globs:                LogGlobs([]string{dir}),
 		FromStart:            true,
 		PollInterval:         time.Second,
@@ -215,5 +222,20 @@ func writeGolden(t *testing.T, g prometheus.Gatherer, path string) {
 	}
 	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestLogGlobsCoverDiscoveredDirectories(t *testing.T) {
+	env := appdirs.Env{GOOS: "linux", HomeDir: "/home/ana", WorkDir: "/opt/candy"}
+	globs := LogGlobs(appdirs.LogDirs(appdirs.Layouts(env)))
+	for _, want := range []string{
+		"/home/ana/.local/share/DigitalWorkshop/cache/logs/Log - *.txt",
+		"/home/ana/.local/share/3D-MM Development Team/3D-MM/logs/Log - *.txt",
+		"/home/ana/.local/share/DigitalWorkshop/cache/logs/errors.log",
+		"/opt/candy/logs/error_monitor.log",
+	} {
+		if !slices.Contains(globs, filepath.FromSlash(want)) {
+			t.Errorf("default patterns lack %q: %q", want, globs)
+		}
 	}
 }

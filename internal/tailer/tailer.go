@@ -32,7 +32,7 @@ type FileSink interface {
 	// Malformed reports a line that was not read: longer than the limit, or cut off because
 	// the file ended or was replaced before its newline came.
 	Malformed()
-	// Idle says no data came since the previous poll, so a record waiting for more lines is complete.
+	// Idle says no data came for a poll interval, so a record waiting for more lines is complete.
 	Idle()
 	// Close says the file (or this incarnation of its content) has ended.
 	Close()
@@ -58,6 +58,8 @@ type Config struct {
 	// NewSink returns the consumer for a file (or a new incarnation of its content).
 	NewSink func() FileSink
 	Logger  *slog.Logger
+	// Now is the clock (time.Now when nil); tests pass a fake one.
+	Now func() time.Time
 }
 
 // DefaultKeepOpen is KeepOpen's default on this platform.
@@ -128,8 +130,8 @@ type file struct {
 	tail     [tailLen]byte
 	tailN    int
 	partial  []byte
-	skipping bool // inside a line over the limit, until its newline
-	grew     bool // data came since the previous poll
+	skipping bool      // inside a line over the limit, until its newline
+	lastData time.Time // when data last came (or the file was first seen)
 	seen     uint64
 	sink     FileSink
 }
@@ -138,6 +140,9 @@ type file struct {
 func New(cfg Config) (*Tailer, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
 	}
 	logger := cfg.Logger
 	if logger == nil {
@@ -199,12 +204,14 @@ func (t *Tailer) Poll() {
 		}
 	}
 	clear(t.byPath)
+	now := t.cfg.Now()
 	for _, f := range t.files {
 		t.byPath[f.path] = f
-		if !f.grew {
+		// A writer may split one record over several writes: a record is complete only after
+		// a full poll interval without data, however often polls come.
+		if now.Sub(f.lastData) >= t.cfg.PollInterval {
 			f.sink.Idle()
 		}
-		f.grew = false
 	}
 	t.scanned = true
 	t.stats.Files.Store(int64(len(t.files)))
@@ -324,7 +331,7 @@ func (t *Tailer) start(id fileID, path string) *file {
 		h.Close() // replaced since it was looked at: the next scan sees the new one
 		return nil
 	}
-	f := &file{id: id, path: path, sink: t.cfg.NewSink()}
+	f := &file{id: id, path: path, sink: t.cfg.NewSink(), lastData: t.cfg.Now()}
 	t.files[id] = f
 	if t.scanned {
 		t.stats.Rotations.Add(1)
@@ -480,7 +487,7 @@ func (t *Tailer) finish(f *file) {
 // consume splits what was read into lines and records what the read covered.
 func (t *Tailer) consume(f *file, b []byte) {
 	t.stats.BytesRead.Add(uint64(len(b)))
-	f.grew = true
+	f.lastData = t.cfg.Now()
 	if len(f.head) < headLen && f.offset == int64(len(f.head)) {
 		f.head = append(f.head, b[:min(len(b), headLen-len(f.head))]...)
 	}

@@ -38,10 +38,11 @@ func (l *lines) take() []string {
 }
 
 type fixture struct {
-	t   *testing.T
-	dir string
-	tl  *Tailer
-	out *lines
+	t     *testing.T
+	dir   string
+	tl    *Tailer
+	out   *lines
+	clock time.Time
 }
 
 // modes runs a test with handles kept open (Unix's default) and with a handle per read
@@ -56,6 +57,7 @@ func newFixture(t *testing.T, keepOpen, fromStart bool, globs ...string) *fixtur
 	t.Helper()
 	dir := t.TempDir()
 	out := &lines{}
+	f := &fixture{t: t, dir: dir, out: out, clock: time.Date(2025, 3, 14, 9, 26, 53, 0, time.Local)}
 	for i, g := range globs {
 		globs[i] = filepath.Join(dir, g)
 	}
@@ -66,12 +68,14 @@ func newFixture(t *testing.T, keepOpen, fromStart bool, globs ...string) *fixtur
 		Globs: globs, FromStart: fromStart, PollInterval: time.Hour, MaxLineBytes: 64,
 		KeepOpen: keepOpen,
 		NewSink:  func() FileSink { out.mu.Lock(); out.sinks++; out.mu.Unlock(); return sink{out} },
+		Now:      func() time.Time { return f.clock },
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(tl.Close)
-	return &fixture{t: t, dir: dir, tl: tl, out: out}
+	f.tl = tl
+	return f
 }
 
 func (f *fixture) path(name string) string { return filepath.Join(f.dir, name) }
@@ -270,16 +274,27 @@ func TestOverwriteSameHead(t *testing.T) {
 	})
 }
 
+// TestIdle checks that a file is idle only after a whole poll interval without data, however
+// often polls come (file events make them frequent), on a fake clock.
 func TestIdle(t *testing.T) {
 	f := newFixture(t, true, true)
 	f.write("a.log", "a\n")
 	f.expect("a")
+	f.clock = f.clock.Add(30 * time.Minute)
+	f.expect()
 	if f.out.idle != 0 {
-		t.Errorf("idle %d after a poll that read data", f.out.idle)
+		t.Errorf("idle %d half a poll interval after data, want 0", f.out.idle)
 	}
+	f.write("a.log", "b\n")
+	f.clock = f.clock.Add(59 * time.Minute)
+	f.expect("b")
+	if f.out.idle != 0 {
+		t.Errorf("idle %d on a poll that read data", f.out.idle)
+	}
+	f.clock = f.clock.Add(time.Hour)
 	f.expect()
 	if f.out.idle != 1 {
-		t.Errorf("idle %d after a poll without data, want 1", f.out.idle)
+		t.Errorf("idle %d a poll interval after the last data, want 1", f.out.idle)
 	}
 }
 
