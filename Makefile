@@ -34,7 +34,7 @@ WINDOWS_CC := $(shell command -v x86_64-w64-mingw32-gcc 2>/dev/null)
 ARGS ?=
 FUZZTIME ?= 10s
 
-.PHONY: all build run test unit lint fmt vet staticcheck crossbuild build-windows tools clean
+.PHONY: all build run test unit fuzz lint fmt vet staticcheck crossbuild build-windows tools clean
 
 all: lint build test
 
@@ -44,10 +44,15 @@ build:
 run: build
 	./$(BIN) $(ARGS)
 
-test: lint unit build-windows
+test: lint unit fuzz build-windows
 
 unit: $(PROMTOOL) $(AMTOOL)
 	PROMTOOL=$(PROMTOOL) AMTOOL=$(AMTOOL) $(GO) test -race -count=1 ./...
+
+# A brief run of each fuzz test beyond its seed corpus (which `unit` already runs); longer by
+# hand: make fuzz FUZZTIME=10m
+fuzz:
+	$(GO) test -run XXX -fuzz '^FuzzParseLine$$' -fuzztime $(FUZZTIME) ./internal/applog
 
 lint: fmt vet staticcheck
 
