@@ -1,8 +1,6 @@
 package collector
 
 import (
-	"bytes"
-	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -11,20 +9,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
-	"github.com/prometheus/common/expfmt"
 
 	"github.com/candy-cadence/candy_cadence_exporter/internal/appdirs"
 )
-
-// logsAsPrometheus lets the testutil helpers collect a LogsCollector.
-type logsAsPrometheus struct{ c *LogsCollector }
-
-func (l logsAsPrometheus) Describe(chan<- *prometheus.Desc) {}
-func (l logsAsPrometheus) Collect(ch chan<- prometheus.Metric) {
-	_ = l.c.Update(context.Background(), ch)
-}
 
 func appJSON(level, message string, extra ...string) string {
 	s := fmt.Sprintf(`{"timestamp": "2025-03-14T09:26:53.589793", "level": %q, "logger": "src.core", "function": "f", "line": 1, "message": %q, "module": "m", "thread": 1, "process": 2`, level, message)
@@ -97,27 +85,7 @@ func TestLogsGolden(t *testing.T) {
 	c := newTestLogsCollector(t, dir, 1)
 	c.tailer.Poll() // reads everything; the text record waits for its traceback to end
 	c.tailer.Poll() // nothing new: the pending record is complete
-	golden := filepath.Join("testdata", "logs.prom")
-	reg := prometheus.NewPedanticRegistry()
-	reg.MustRegister(logsAsPrometheus{c})
-	if *update {
-		writeGolden(t, reg, golden)
-	}
-	want, err := os.Open(golden)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer want.Close()
-	if err := testutil.GatherAndCompare(reg, want); err != nil {
-		t.Error(err)
-	}
-	problems, err := testutil.CollectAndLint(logsAsPrometheus{c})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range problems {
-		t.Errorf("lint: %s: %s", p.Metric, p.Text)
-	}
+	assertGolden(t, c, "logs")
 }
 
 func TestLogsErrorTypesBounded(t *testing.T) {
@@ -203,25 +171,6 @@ func TestLogsCollectorRuns(t *testing.T) {
 	}
 	if got := testutil.ToFloat64(c.counters.unknown); got != 0 {
 		t.Errorf("unknown = %v, want 0: the record before start-up must not be read", got)
-	}
-}
-
-// writeGolden writes what g gathers to path in the text format.
-func writeGolden(t *testing.T, g prometheus.Gatherer, path string) {
-	t.Helper()
-	mfs, err := g.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var buf bytes.Buffer
-	enc := expfmt.NewEncoder(&buf, expfmt.NewFormat(expfmt.TypeTextPlain))
-	for _, mf := range mfs {
-		if err := enc.Encode(mf); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
 	}
 }
 
