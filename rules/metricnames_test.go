@@ -66,9 +66,11 @@ func metricNames(expr string) []string {
 	return names
 }
 
-func isDigit(c byte) bool      { return '0' <= c && c <= '9' }
-func isIdentStart(c byte) bool { return c == '_' || c == ':' || ('a' <= c && c <= 'z') || ('A' <= c && c <= 'Z') }
-func isIdentChar(c byte) bool  { return isIdentStart(c) || isDigit(c) }
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+func isIdentStart(c byte) bool {
+	return c == '_' || c == ':' || ('a' <= c && c <= 'z') || ('A' <= c && c <= 'Z')
+}
+func isIdentChar(c byte) bool { return isIdentStart(c) || isDigit(c) }
 
 func skipSpace(s string, i int) int {
 	for i < len(s) && strings.ContainsRune(" \t\r\n", rune(s[i])) {
