@@ -34,7 +34,7 @@ WINDOWS_CC := $(shell command -v x86_64-w64-mingw32-gcc 2>/dev/null)
 ARGS ?=
 FUZZTIME ?= 10s
 
-.PHONY: all build run test unit fuzz lint fmt vet staticcheck crossbuild build-windows tools clean
+.PHONY: all build run test unit fuzz rules-test lint fmt vet staticcheck crossbuild build-windows tools clean
 
 all: lint build test
 
@@ -44,7 +44,7 @@ build:
 run: build
 	./$(BIN) $(ARGS)
 
-test: lint unit fuzz build-windows
+test: lint unit fuzz rules-test build-windows
 
 unit: $(PROMTOOL) $(AMTOOL)
 	PROMTOOL=$(PROMTOOL) AMTOOL=$(AMTOOL) $(GO) test -race -count=1 ./...
@@ -53,6 +53,16 @@ unit: $(PROMTOOL) $(AMTOOL)
 # hand: make fuzz FUZZTIME=10m
 fuzz:
 	$(GO) test -run XXX -fuzz '^FuzzParseLine$$' -fuzztime $(FUZZTIME) ./internal/applog
+
+# The rules bundle and the deploy configs, checked and tested with the tools that load them
+# (both must pass with Debian's promtool 2.x/amtool 0.25 and the pinned 3.x/0.35).
+# Coverage of runbook, docs and tests is checked by the Go tests in rules/ (part of unit).
+rules-test: $(PROMTOOL) $(AMTOOL)
+	$(PROMTOOL) check rules rules/*.yml
+	$(PROMTOOL) test rules rules/tests/*.yml
+	$(PROMTOOL) check config deploy/prometheus/prometheus.yml
+	$(AMTOOL) check-config deploy/alertmanager/alertmanager.yml
+	AMTOOL=$(AMTOOL) deploy/alertmanager/routes_test.sh
 
 lint: fmt vet staticcheck
 
