@@ -26,6 +26,9 @@ AMTOOL_VERSION      := v0.35.0
 STATICCHECK_VERSION := v0.8.2
 PROMTOOL    := $(or $(shell command -v promtool 2>/dev/null),$(TOOLS_BIN)/promtool)
 AMTOOL      := $(or $(shell command -v amtool 2>/dev/null),$(TOOLS_BIN)/amtool)
+# The servers of the end-to-end test (Debian names its Alertmanager prometheus-alertmanager).
+PROMETHEUS   := $(or $(shell command -v prometheus 2>/dev/null),$(TOOLS_BIN)/prometheus)
+ALERTMANAGER := $(or $(shell command -v prometheus-alertmanager 2>/dev/null),$(shell command -v alertmanager 2>/dev/null),$(TOOLS_BIN)/alertmanager)
 STATICCHECK := $(or $(shell command -v staticcheck 2>/dev/null),$(TOOLS_BIN)/staticcheck)
 
 # The Windows build needs a mingw C compiler for go-sqlite3; without one it is built
@@ -46,8 +49,11 @@ run: build
 
 test: lint unit fuzz rules-test build-windows
 
-unit: $(PROMTOOL) $(AMTOOL)
-	PROMTOOL=$(PROMTOOL) AMTOOL=$(AMTOOL) $(GO) test -race -count=1 ./...
+# Override the tools to check another Prometheus generation, e.g. the pinned 3.x builds:
+# make unit PROMETHEUS=.tools/bin/prometheus ALERTMANAGER=.tools/bin/alertmanager
+unit: $(PROMTOOL) $(AMTOOL) $(PROMETHEUS) $(ALERTMANAGER)
+	PROMTOOL=$(PROMTOOL) AMTOOL=$(AMTOOL) PROMETHEUS=$(PROMETHEUS) ALERTMANAGER=$(ALERTMANAGER) \
+	  $(GO) test -race -count=1 ./...
 
 # A brief run of each fuzz test beyond its seed corpus (which `unit` already runs); longer by
 # hand: make fuzz FUZZTIME=10m
@@ -89,13 +95,19 @@ else
 	GOOS=windows GOARCH=amd64 CGO_ENABLED=0 $(GO) build -tags '$(GO_TAGS)' -ldflags '$(LDFLAGS)' -o $(BUILD_DIR)/windows-amd64/$(BIN).exe ./cmd/$(BIN)
 endif
 
-tools: $(PROMTOOL) $(AMTOOL) $(STATICCHECK)
+tools: $(PROMTOOL) $(AMTOOL) $(PROMETHEUS) $(ALERTMANAGER) $(STATICCHECK)
 
 $(TOOLS_BIN)/promtool:
 	GOBIN=$(TOOLS_BIN) $(GO) install github.com/prometheus/prometheus/cmd/promtool@$(PROMTOOL_VERSION)
 
 $(TOOLS_BIN)/amtool:
 	GOBIN=$(TOOLS_BIN) $(GO) install github.com/prometheus/alertmanager/cmd/amtool@$(AMTOOL_VERSION)
+
+$(TOOLS_BIN)/prometheus:
+	GOBIN=$(TOOLS_BIN) $(GO) install github.com/prometheus/prometheus/cmd/prometheus@$(PROMTOOL_VERSION)
+
+$(TOOLS_BIN)/alertmanager:
+	GOBIN=$(TOOLS_BIN) $(GO) install github.com/prometheus/alertmanager/cmd/alertmanager@$(AMTOOL_VERSION)
 
 $(TOOLS_BIN)/staticcheck:
 	GOBIN=$(TOOLS_BIN) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
