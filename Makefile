@@ -23,6 +23,9 @@ STATIC  := -linkmode external -extldflags "-static"
 # Pinned tool versions, fetched into .tools/bin when not already on PATH.
 PROMTOOL_VERSION    := v0.316.0
 AMTOOL_VERSION      := v0.35.0
+# The Alertmanager server since v0.32 embeds a web UI that its Go module does not ship, so
+# `go install` fails for it; v0.31.1 is the newest server that installs from the module proxy.
+ALERTMANAGER_VERSION := v0.31.1
 STATICCHECK_VERSION := v0.8.2
 PROMTOOL    := $(or $(shell command -v promtool 2>/dev/null),$(TOOLS_BIN)/promtool)
 AMTOOL      := $(or $(shell command -v amtool 2>/dev/null),$(TOOLS_BIN)/amtool)
@@ -50,7 +53,7 @@ run: build
 test: lint unit fuzz rules-test build-windows
 
 # Override the tools to check another Prometheus generation, e.g. the pinned 3.x builds:
-# make unit PROMETHEUS=.tools/bin/prometheus ALERTMANAGER=.tools/bin/alertmanager
+# make unit PROMETHEUS=$PWD/.tools/bin/prometheus ALERTMANAGER=$PWD/.tools/bin/alertmanager
 unit: $(PROMTOOL) $(AMTOOL) $(PROMETHEUS) $(ALERTMANAGER)
 	PROMTOOL=$(PROMTOOL) AMTOOL=$(AMTOOL) PROMETHEUS=$(PROMETHEUS) ALERTMANAGER=$(ALERTMANAGER) \
 	  $(GO) test -race -count=1 ./...
@@ -107,7 +110,7 @@ $(TOOLS_BIN)/prometheus:
 	GOBIN=$(TOOLS_BIN) $(GO) install github.com/prometheus/prometheus/cmd/prometheus@$(PROMTOOL_VERSION)
 
 $(TOOLS_BIN)/alertmanager:
-	GOBIN=$(TOOLS_BIN) $(GO) install github.com/prometheus/alertmanager/cmd/alertmanager@$(AMTOOL_VERSION)
+	GOBIN=$(TOOLS_BIN) $(GO) install github.com/prometheus/alertmanager/cmd/alertmanager@$(ALERTMANAGER_VERSION)
 
 $(TOOLS_BIN)/staticcheck:
 	GOBIN=$(TOOLS_BIN) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
