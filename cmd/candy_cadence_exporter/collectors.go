@@ -24,7 +24,10 @@ type collectorSet []collectorEntry
 // Each add function below keeps one collector's flags together.
 func addCollectorFlags(app *kingpin.Application) collectorSet {
 	return collectorSet{
+		addProcessFlags(app),
+		addHostFlags(app),
 		addSQLiteFlags(app),
+		addLogsFlags(app),
 	}
 }
 

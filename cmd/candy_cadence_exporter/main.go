@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/alecthomas/kingpin/v2"
@@ -57,30 +58,27 @@ func run(args []string, stderr io.Writer) int {
 		defaultTimeout = app.Flag("scrape.default-timeout", "Deadline of a scrape whose request announces no timeout.").
 				Default("10s").Duration()
 		appWorkDir = app.Flag("app.working-dir", "The application's working directory, against which its relative paths (data/, cache/, logs/) resolve. Default: the exporter's working directory.").
-				String()
+				PlaceHolder("DIR").String()
 	)
 	logConfig := &promslog.Config{Writer: stderr}
 	promslogflag.AddFlags(app, logConfig)
 	collectorFlags := addCollectorFlags(app)
 
 	if _, err := app.Parse(args); err != nil {
-		fmt.Fprintf(stderr, "%s: error: %v\n", programName, err)
-		return 2
+		return startupError(stderr, flagError(app, args, err))
 	}
 	logger := promslog.New(logConfig)
 
 	if *webFlags.WebConfigFile != "" {
 		if err := web.Validate(*webFlags.WebConfigFile); err != nil {
-			fmt.Fprintf(stderr, "%s: error: invalid --web.config.file %s: %v\n", programName, *webFlags.WebConfigFile, err)
-			return 2
+			return startupError(stderr, fmt.Errorf("invalid --web.config.file %s: %w", *webFlags.WebConfigFile, err))
 		}
 	}
 
 	env := appdirs.CurrentEnv(runtime.GOOS, *appWorkDir)
 	enabled, err := collectorFlags.build(env, logger)
 	if err != nil {
-		fmt.Fprintf(stderr, "%s: error: %v\n", programName, err)
-		return 2
+		return startupError(stderr, err)
 	}
 
 	logger.Info("starting "+programName, "version", version.Info(), "build_context", version.BuildContext())
@@ -124,8 +122,7 @@ func run(args []string, stderr io.Writer) int {
 			},
 		})
 		if err != nil {
-			fmt.Fprintf(stderr, "%s: error: landing page: %v\n", programName, err)
-			return 1
+			return startupError(stderr, fmt.Errorf("landing page: %w", err))
 		}
 		mux.Handle("/", landing)
 	}
@@ -136,4 +133,31 @@ func run(args []string, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// startupError prints err as the one line a user sees when start-up fails, and returns the
+// exit code.
+func startupError(stderr io.Writer, err error) int {
+	msg := strings.Join(strings.Fields(err.Error()), " ") // YAML errors span lines
+	fmt.Fprintf(stderr, "%s: error: %s\n", programName, msg)
+	return 2
+}
+
+// flagError names the flag whose value was rejected: kingpin reports only the value's
+// own error ("time: invalid duration"), which leaves the user guessing which flag it was.
+func flagError(app *kingpin.Application, args []string, err error) error {
+	pc, perr := app.ParseContext(args)
+	if perr != nil {
+		return err
+	}
+	for _, el := range pc.Elements {
+		f, ok := el.Clause.(*kingpin.FlagClause)
+		if !ok || el.Value == nil {
+			continue
+		}
+		if serr := f.Model().Value.Set(*el.Value); serr != nil {
+			return fmt.Errorf("--%s=%s: %w", f.Model().Name, *el.Value, serr)
+		}
+	}
+	return err
 }

@@ -1,0 +1,218 @@
+package collector
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+)
+
+// funcCollector turns a function into a Collector.
+type funcCollector func(ctx context.Context, ch chan<- prometheus.Metric) error
+
+func (f funcCollector) Update(ctx context.Context, ch chan<- prometheus.Metric) error {
+	return f(ctx, ch)
+}
+
+var testDesc = prometheus.NewDesc("candy_cadence_test_value", "A test value.", nil, nil)
+
+func sends(v float64) funcCollector {
+	return func(_ context.Context, ch chan<- prometheus.Metric) error {
+		ch <- prometheus.MustNewConstMetric(testDesc, prometheus.GaugeValue, v)
+		return nil
+	}
+}
+
+// hangs blocks until released, ignoring its context, as a collector stuck on a hung
+// filesystem would.
+func hangs(release <-chan struct{}) funcCollector {
+	return func(context.Context, chan<- prometheus.Metric) error {
+		<-release
+		return nil
+	}
+}
+
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func newTestExporter(logs io.Writer, opts ExporterOptions, cs ...Named) *Exporter {
+	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	return NewExporter(cs, prometheus.NewRegistry(), logger, opts)
+}
+
+func scrapeBody(t *testing.T, h http.Handler, header http.Header) (string, time.Duration) {
+	t.Helper()
+	req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	rec := httptest.NewRecorder()
+	begin := time.Now()
+	h.ServeHTTP(rec, req)
+	took := time.Since(begin)
+	if rec.Code != http.StatusOK {
+		t.Fatalf("status %d: %s", rec.Code, rec.Body.String())
+	}
+	return rec.Body.String(), took
+}
+
+func TestExporterIsolatesFailingCollectors(t *testing.T) {
+	release := make(chan struct{})
+	defer close(release)
+	var logs syncBuffer
+	e := newTestExporter(&logs, ExporterOptions{DefaultTimeout: 10 * time.Second, TimeoutOffset: 250 * time.Millisecond},
+		Named{"good", sends(42)},
+		Named{"failing", funcCollector(func(context.Context, chan<- prometheus.Metric) error { return errors.New("database is locked") })},
+		Named{"panicking", funcCollector(func(context.Context, chan<- prometheus.Metric) error { panic("boom") })},
+		Named{"hung", hangs(release)},
+	)
+	body, took := scrapeBody(t, e, http.Header{ScrapeTimeoutHeader: {"1"}})
+	// Deadline is 1 s minus the 250 ms offset; allow generous slack for a loaded CI machine,
+	// but far less than the 10 s default that would apply if the header were ignored.
+	if took < 700*time.Millisecond || took > 3*time.Second {
+		t.Errorf("scrape took %v, want about 750ms (announced 1s minus 250ms offset)", took)
+	}
+	for _, want := range []string{
+		"candy_cadence_test_value 42",
+		`candy_cadence_exporter_collector_success{collector="good"} 1`,
+		`candy_cadence_exporter_collector_success{collector="failing"} 0`,
+		`candy_cadence_exporter_collector_success{collector="panicking"} 0`,
+		`candy_cadence_exporter_collector_success{collector="hung"} 0`,
+		`candy_cadence_exporter_collector_duration_seconds{collector="hung"}`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("scrape lacks %q:\n%s", want, body)
+		}
+	}
+	for _, want := range []string{"database is locked", "panic: boom", "scrape deadline"} {
+		if strings.Count(logs.String(), want) != 1 {
+			t.Errorf("log should hold %q once:\n%s", want, logs.String())
+		}
+	}
+
+	// The hung collector is still running: the next scrape does not start it again, fails
+	// it at once, and logs nothing new for the collectors that fail the same way.
+	before := logs.String()
+	body, took = scrapeBody(t, e, http.Header{ScrapeTimeoutHeader: {"1"}})
+	if !strings.Contains(body, `candy_cadence_exporter_collector_success{collector="hung"} 0`) {
+		t.Errorf("second scrape: hung collector not failed:\n%s", body)
+	}
+	if took > 500*time.Millisecond {
+		t.Errorf("second scrape took %v; a collector still running should be skipped at once", took)
+	}
+	after := strings.TrimPrefix(logs.String(), before)
+	if strings.Contains(after, "database is locked") || strings.Contains(after, "panic") {
+		t.Errorf("a repeated failure was logged again:\n%s", after)
+	}
+}
+
+func TestExporterLogsRecovery(t *testing.T) {
+	var logs syncBuffer
+	fail := true
+	e := newTestExporter(&logs, ExporterOptions{DefaultTimeout: time.Second},
+		Named{"flaky", funcCollector(func(context.Context, chan<- prometheus.Metric) error {
+			if fail {
+				return errors.New("source gone")
+			}
+			return nil
+		})})
+	scrapeBody(t, e, nil)
+	fail = false
+	body, _ := scrapeBody(t, e, nil)
+	if !strings.Contains(body, `candy_cadence_exporter_collector_success{collector="flaky"} 1`) {
+		t.Fatalf("no recovery in output:\n%s", body)
+	}
+	if !strings.Contains(logs.String(), "collector recovered") {
+		t.Fatalf("recovery not logged:\n%s", logs.String())
+	}
+}
+
+func TestExporterMaxRequests(t *testing.T) {
+	release := make(chan struct{})
+	entered := make(chan struct{}, 1)
+	e := newTestExporter(io.Discard, ExporterOptions{DefaultTimeout: 5 * time.Second, MaxRequests: 1},
+		Named{"slow", funcCollector(func(ctx context.Context, _ chan<- prometheus.Metric) error {
+			entered <- struct{}{}
+			select {
+			case <-release:
+			case <-ctx.Done():
+			}
+			return nil
+		})})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		rec := httptest.NewRecorder()
+		e.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	}()
+	<-entered
+	rec := httptest.NewRecorder()
+	e.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	close(release)
+	<-done
+	if rec.Code != http.StatusServiceUnavailable {
+		t.Fatalf("second concurrent scrape got %d, want 503", rec.Code)
+	}
+}
+
+func TestScrapeTimeout(t *testing.T) {
+	const fallback, offset = 10 * time.Second, 250 * time.Millisecond
+	cases := []struct {
+		header string
+		want   time.Duration
+	}{
+		{"", fallback},
+		{"15", 15*time.Second - offset},
+		{"0.4", 200 * time.Millisecond}, // the offset would leave less than half: keep half
+		{"2.5", 2250 * time.Millisecond},
+		{"junk", fallback},
+		{"-3", fallback},
+		{"0", fallback},
+	}
+	for _, tc := range cases {
+		h := http.Header{}
+		if tc.header != "" {
+			h.Set(ScrapeTimeoutHeader, tc.header)
+		}
+		if got := ScrapeTimeout(h, fallback, offset); got != tc.want {
+			t.Errorf("ScrapeTimeout(%q) = %v, want %v", tc.header, got, tc.want)
+		}
+	}
+}
+
+func TestExporterOutputLints(t *testing.T) {
+	e := newTestExporter(io.Discard, ExporterOptions{DefaultTimeout: time.Second}, Named{"good", sends(1)})
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(scrape{ctx: context.Background(), e: e})
+	problems, err := testutil.GatherAndLint(reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range problems {
+		t.Errorf("promlint: %s: %s", p.Metric, p.Text)
+	}
+}

@@ -1,0 +1,228 @@
+package rules
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+const alertmanagerConfig = "../deploy/alertmanager/alertmanager.yml"
+
+type inhibitRule struct {
+	SourceMatchers []string `yaml:"source_matchers"`
+	TargetMatchers []string `yaml:"target_matchers"`
+	Equal          []string `yaml:"equal"`
+}
+
+// TestInhibitRulesMatchTheAlerts checks that the inhibition rules name labels the alerts
+// carry: a renamed alert or component would silently stop inhibiting.
+func TestInhibitRulesMatchTheAlerts(t *testing.T) {
+	var cfg struct {
+		InhibitRules []inhibitRule `yaml:"inhibit_rules"`
+	}
+	loadYAML(t, alertmanagerConfig, &cfg)
+	_, alerts := loadRules(t)
+	values := map[string][]string{} // label name -> values some alert carries
+	for _, r := range alerts {
+		values["alertname"] = append(values["alertname"], r.Alert)
+		for k, v := range r.Labels {
+			values[k] = append(values[k], v)
+		}
+	}
+	if len(cfg.InhibitRules) == 0 {
+		t.Fatal("no inhibit_rules")
+	}
+	for _, ir := range cfg.InhibitRules {
+		for _, m := range slices.Concat(ir.SourceMatchers, ir.TargetMatchers) {
+			name, value, ok := strings.Cut(m, "=")
+			if !ok || strings.ContainsAny(name, "!~") {
+				t.Errorf("matcher %q: this test understands only name=\"value\"", m)
+				continue
+			}
+			if value = strings.Trim(value, `"`); !slices.Contains(values[name], value) {
+				t.Errorf("matcher %q matches no alert of rules/alerts.yml", m)
+			}
+		}
+		if !slices.Contains(ir.Equal, "instance") {
+			t.Errorf("inhibit rule %v: without instance in equal, one workstation would inhibit another's alerts", ir)
+		}
+	}
+}
+
+// alertmanagerBinary returns the Alertmanager to run: $ALERTMANAGER, or Debian's
+// prometheus-alertmanager (installed by .ci/run), or alertmanager on PATH.
+func alertmanagerBinary() (string, bool) {
+	if p := os.Getenv("ALERTMANAGER"); p != "" {
+		return p, true
+	}
+	for _, name := range []string{"prometheus-alertmanager", "alertmanager"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p, true
+		}
+	}
+	return "", false
+}
+
+// TestInhibition runs the shipped configuration in a real Alertmanager, posts alerts and
+// checks which ones it holds back: amtool tests routing only.
+func TestInhibition(t *testing.T) {
+	bin, ok := alertmanagerBinary()
+	if !ok {
+		t.Skip("no Alertmanager binary (set ALERTMANAGER, or apt-get install prometheus-alertmanager)")
+	}
+	addr := freeAddress(t)
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin,
+		"--config.file="+alertmanagerConfig,
+		"--storage.path="+filepath.Join(dir, "data"),
+		"--web.listen-address="+addr,
+		"--cluster.listen-address=", // no gossip: a single instance
+	)
+	var logs bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start %s: %v", bin, err)
+	}
+	defer func() {
+		cancel()
+		_ = cmd.Wait()
+		if t.Failed() {
+			t.Logf("alertmanager output:\n%s", logs.String())
+		}
+	}()
+	base := "http://" + addr + "/api/v2"
+	waitReady(t, "http://"+addr+"/-/ready")
+
+	alert := func(name, severity, component, instance string, extra ...string) map[string]any {
+		labels := map[string]string{"alertname": name, "severity": severity, "component": component, "instance": instance, "job": "candy_cadence"}
+		for i := 0; i+1 < len(extra); i += 2 {
+			labels[extra[i]] = extra[i+1]
+		}
+		return map[string]any{"labels": labels, "annotations": map[string]string{"summary": name}}
+	}
+	posted := []map[string]any{
+		alert("CandyCadenceAppCrashed", "critical", "process", "ws1:10933"),
+		// ws1's application symptoms: held back while it is down after its crash.
+		alert("CandyCadenceResponseTimeHigh", "warning", "application", "ws1:10933"),
+		alert("CandyCadenceAvailabilityErrorBudgetBurn", "critical", "application", "ws1:10933", "long", "1h", "short", "5m"),
+		// ws1's causes: shown.
+		alert("CandyCadenceCriticalError", "critical", "errors", "ws1:10933", "type", "MemoryError"),
+		alert("CandyCadenceDatabaseDown", "critical", "database", "ws1:10933", "db", "library"),
+		// ws2: the same symptom on another workstation is shown; its slow burn is held back
+		// by its fast burn (same alert, same instance, critical).
+		alert("CandyCadenceResponseTimeHigh", "warning", "application", "ws2:10933"),
+		alert("CandyCadenceLatencyErrorBudgetBurn", "critical", "application", "ws2:10933", "long", "1h", "short", "5m"),
+		alert("CandyCadenceLatencyErrorBudgetBurn", "warning", "application", "ws2:10933", "long", "1d", "short", "2h"),
+		// ws3: a warning with no critical of its name on ws3 is shown.
+		alert("CandyCadenceDatabaseDown", "warning", "database", "ws3:10933", "db", "cache"),
+		alert("CandyCadenceLatencyErrorBudgetBurn", "warning", "application", "ws3:10933", "long", "1d", "short", "2h"),
+	}
+	body, _ := json.Marshal(posted)
+	resp, err := http.Post(base+"/alerts", "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatalf("post alerts: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("post alerts: %s", resp.Status)
+	}
+
+	want := map[string]bool{ // alert -> inhibited
+		"CandyCadenceAppCrashed ws1:10933 critical":                  false,
+		"CandyCadenceResponseTimeHigh ws1:10933 warning":             true,
+		"CandyCadenceAvailabilityErrorBudgetBurn ws1:10933 critical": true,
+		"CandyCadenceCriticalError ws1:10933 critical":               false,
+		"CandyCadenceDatabaseDown ws1:10933 critical":                false,
+		"CandyCadenceResponseTimeHigh ws2:10933 warning":             false,
+		"CandyCadenceLatencyErrorBudgetBurn ws2:10933 critical":      false,
+		"CandyCadenceLatencyErrorBudgetBurn ws2:10933 warning":       true,
+		"CandyCadenceDatabaseDown ws3:10933 warning":                 false,
+		"CandyCadenceLatencyErrorBudgetBurn ws3:10933 warning":       false,
+	}
+	// The inhibitor learns of source alerts asynchronously: poll until the states settle.
+	var got map[string]bool
+	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		if got = inhibitedAlerts(t, base); equalMaps(got, want) {
+			return
+		}
+	}
+	for k, w := range want {
+		if g, ok := got[k]; !ok || g != w {
+			t.Errorf("%s: inhibited = %v (present: %v), want %v", k, g, ok, w)
+		}
+	}
+}
+
+func equalMaps(a, b map[string]bool) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if w, ok := b[k]; !ok || v != w {
+			return false
+		}
+	}
+	return true
+}
+
+// inhibitedAlerts returns each alert Alertmanager holds, keyed "alertname instance severity",
+// and whether an inhibition rule suppresses it.
+func inhibitedAlerts(t *testing.T, base string) map[string]bool {
+	t.Helper()
+	resp, err := http.Get(base + "/alerts")
+	if err != nil {
+		t.Fatalf("get alerts: %v", err)
+	}
+	defer resp.Body.Close()
+	var alerts []struct {
+		Labels map[string]string `json:"labels"`
+		Status struct {
+			InhibitedBy []string `json:"inhibitedBy"`
+		} `json:"status"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&alerts); err != nil {
+		t.Fatalf("decode alerts: %v", err)
+	}
+	got := make(map[string]bool, len(alerts))
+	for _, a := range alerts {
+		key := fmt.Sprintf("%s %s %s", a.Labels["alertname"], a.Labels["instance"], a.Labels["severity"])
+		got[key] = len(a.Status.InhibitedBy) > 0
+	}
+	return got
+}
+
+func freeAddress(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("find a free port: %v", err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+func waitReady(t *testing.T, url string) {
+	t.Helper()
+	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		resp, err := http.Get(url)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+	}
+	t.Fatalf("alertmanager not ready at %s", url)
+}
