@@ -235,3 +235,31 @@ func TestStatFilesIdentity(t *testing.T) {
 		t.Error("a replaced file kept its identity")
 	}
 }
+
+// TestHeldConnectionKeepsWriterWAL records why connections are not kept between scrapes by
+// default: while a reader holds a WAL-mode connection, the writer's last connection cannot
+// checkpoint and remove its WAL when it closes, so the database file alone lacks the latest
+// commits (a copy of it is not a backup) until the application opens it again.
+func TestHeldConnectionKeepsWriterWAL(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "wal.db")
+	writer := createDB(t, path, true)
+	held, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := count(t, held); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := writer.Exec("INSERT INTO t VALUES (4)"); err != nil {
+		t.Fatal(err)
+	}
+	writer.Close()
+	if got := names(t, dir); !slices.Contains(got, "wal.db-wal") {
+		t.Fatalf("the writer removed its WAL although a reader held the database: %v", got)
+	}
+	held.Close()
+	if got := names(t, dir); !slices.Contains(got, "wal.db-wal") {
+		t.Fatalf("our read-only close removed the application's WAL: %v", got)
+	}
+}
