@@ -17,7 +17,8 @@ LDFLAGS := -X $(VERSION_PKG).Version=$(VERSION) -X $(VERSION_PKG).Revision=$(REV
 # Released binaries are linked statically: they run on any desktop whatever its C library,
 # and without a shared libc mapped they stay smaller in memory. The tags keep everything that
 # would need the dynamic loader out (the cgo DNS resolver and user lookup, SQLite extensions).
-GO_TAGS := netgo osusergo sqlite_omit_load_extension
+# sqlite_fts5: the application's library has FTS5 tables, which PRAGMA quick_check verifies.
+GO_TAGS := netgo osusergo sqlite_omit_load_extension sqlite_fts5
 STATIC  := -linkmode external -extldflags "-static"
 
 # Pinned tool versions, fetched into .tools/bin when not already on PATH.
@@ -39,6 +40,9 @@ STATICCHECK := $(or $(shell command -v staticcheck 2>/dev/null),$(TOOLS_BIN)/sta
 WINDOWS_CC := $(shell command -v x86_64-w64-mingw32-gcc 2>/dev/null)
 ARGS ?=
 FUZZTIME ?= 10s
+# Tests, vet and staticcheck need FTS5 too (internal/appsim creates the application's FTS5
+# tables); a -tags on the command line, as in build, replaces this one.
+export GOFLAGS += -tags=sqlite_fts5
 
 .PHONY: all build run test unit fuzz rules-test lint fmt vet staticcheck crossbuild build-windows tools clean
 

@@ -26,6 +26,7 @@ func addCollectorFlags(app *kingpin.Application) collectorSet {
 	return collectorSet{
 		addProcessFlags(app),
 		addHostFlags(app),
+		addSQLiteFlags(app),
 		addLogsFlags(app),
 	}
 }
