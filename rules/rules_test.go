@@ -19,7 +19,6 @@ const (
 	runbookPath     = "../docs/runbook.md"
 	rulesDocPath    = "../docs/rules.md"
 	goldenDir       = "../collector/testdata"
-	contractPath    = "testdata/contract.txt"
 	testsGlob       = "tests/*.yml"
 	thresholdPrefix = "candy_cadence:threshold:"
 )
@@ -476,31 +475,15 @@ func TestEveryRecordingRuleIsTested(t *testing.T) {
 
 // implementedMetrics returns the metric names the exporter exposes: the names in the
 // collectors' golden files (histograms and summaries expanded), the exporter's own metrics
-// and Prometheus's synthetic series. A collector without a golden file yet falls back to
-// its section of DESIGN's contract in testdata/contract.txt, and the test log says so.
+// and Prometheus's synthetic series. Every collector must have a golden file.
 func implementedMetrics(t *testing.T) map[string]bool {
 	t.Helper()
 	names := map[string]bool{}
 	for _, n := range slices.Concat(exporterMetrics, syntheticMetrics) {
 		names[n] = true
 	}
-	goldens, _ := filepath.Glob(filepath.Join(goldenDir, "*.prom"))
-	for _, p := range goldens {
-		for _, n := range goldenMetricNames(t, p) {
-			names[n] = true
-		}
-	}
-	contract := contractSections(t)
 	for _, c := range goldenCollectors {
-		golden := filepath.Join(goldenDir, c+".prom")
-		if _, err := os.Stat(golden); err == nil {
-			continue
-		}
-		t.Logf("collector %s: no golden file %s; using DESIGN's contract from %s for it", c, golden, contractPath)
-		if len(contract[c]) == 0 {
-			t.Errorf("%s has no section [%s]", contractPath, c)
-		}
-		for _, n := range contract[c] {
+		for _, n := range goldenMetricNames(t, filepath.Join(goldenDir, c+".prom")) {
 			names[n] = true
 		}
 	}
@@ -534,31 +517,6 @@ func goldenMetricNames(t *testing.T, path string) []string {
 		t.Errorf("%s has no # TYPE lines", path)
 	}
 	return names
-}
-
-// contractSections reads testdata/contract.txt: "[collector]" lines open a section, other
-// non-empty lines not starting with # are metric names.
-func contractSections(t *testing.T) map[string][]string {
-	t.Helper()
-	data, err := os.ReadFile(contractPath)
-	if err != nil {
-		t.Fatalf("read contract: %v", err)
-	}
-	sections := map[string][]string{}
-	current := ""
-	for line := range strings.Lines(string(data)) {
-		line = strings.TrimSpace(line)
-		switch {
-		case line == "" || strings.HasPrefix(line, "#"):
-		case strings.HasPrefix(line, "[") && strings.HasSuffix(line, "]"):
-			current = strings.Trim(line, "[]")
-		case current == "":
-			t.Fatalf("%s: metric %q outside a [collector] section", contractPath, line)
-		default:
-			sections[current] = append(sections[current], line)
-		}
-	}
-	return sections
 }
 
 func TestRulesReadOnlyImplementedMetrics(t *testing.T) {

@@ -14,9 +14,9 @@ import (
 func addSQLiteFlags(app *kingpin.Application) collectorEntry {
 	enabled := enableFlag(app, "sqlite", "the application's library and cache databases, read-only.")
 	var (
-		libraryPath = app.Flag("collector.sqlite.library-db", "Path of the library database (3dmm.db). Default: discovered in the application's data directories, newer layout first, then older, then the working directory's data/3dmm.db and data/candy_cadence.db.").String()
-		cachePath   = app.Flag("collector.sqlite.cache-db", "Path of the model cache database (cache.db). Default: discovered like the library.").String()
-		backupGlobs = app.Flag("collector.sqlite.backup-glob", "Glob of the library's backup files; repeatable. Default: candy_cadence_backup_*.db.gz beside the library database and in its backups/ directory.").Strings()
+		libraryPath = app.Flag("collector.sqlite.library-db", "Path of the library database (3dmm.db). Default: discovered in the application's data directories, newer layout first, then older, then the working directory's data/candy_cadence.db and data/3dmm.db.").PlaceHolder("PATH").String()
+		cachePath   = app.Flag("collector.sqlite.cache-db", "Path of the model cache database (cache.db). Default: discovered like the library.").PlaceHolder("PATH").String()
+		backupGlobs = app.Flag("collector.sqlite.backup-glob", "Glob of the library's backup files; repeatable. Default: candy_cadence_backup_*.db.gz beside the library database and in its backups/ directory.").PlaceHolder("GLOB").Strings()
 		stats       = app.Flag("collector.sqlite.stats-interval", "Least time between two refreshes of row counts and per-format aggregates, which run in the background.").Default("60s").Duration()
 		integrity   = app.Flag("collector.sqlite.integrity-interval", "Time between two background PRAGMA quick_check runs; 0 disables them.").Default("1h").Duration()
 		maxFormats  = app.Flag("collector.sqlite.max-formats", "Most model formats (and cache levels) exported by name; the rest are counted as \"other\".").Default("10").Int()

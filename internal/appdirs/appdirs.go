@@ -46,7 +46,8 @@ func CurrentEnv(goos, workDir string) Env {
 }
 
 // Layouts lists the places to look, most likely first: newer builds, then older builds,
-// then the layouts relative to the application's working directory.
+// then the layouts relative to the application's working directory (the operations manual's
+// data/candy_cadence.db before the plain data/3dmm.db).
 func Layouts(env Env) []Layout {
 	var out []Layout
 	newer := func(name, base string) Layout {
@@ -92,16 +93,16 @@ func Layouts(env Env) []Layout {
 	if env.WorkDir != "" {
 		out = append(out,
 			Layout{
-				Name:      "workdir",
+				Name:      "manual",
 				Base:      env.WorkDir,
-				LibraryDB: filepath.Join(env.WorkDir, "data", "3dmm.db"),
+				LibraryDB: filepath.Join(env.WorkDir, "data", "candy_cadence.db"),
 				CacheDB:   filepath.Join(env.WorkDir, "cache", "cache.db"),
 				LogDir:    filepath.Join(env.WorkDir, "logs"),
 			},
 			Layout{
-				Name:      "manual",
+				Name:      "workdir",
 				Base:      env.WorkDir,
-				LibraryDB: filepath.Join(env.WorkDir, "data", "candy_cadence.db"),
+				LibraryDB: filepath.Join(env.WorkDir, "data", "3dmm.db"),
 				CacheDB:   filepath.Join(env.WorkDir, "cache", "cache.db"),
 				LogDir:    filepath.Join(env.WorkDir, "logs"),
 			})

@@ -14,8 +14,8 @@ func TestLayoutsWindowsOrder(t *testing.T) {
 		filepath.Join(`C:\Users\ana\AppData\Local`, "DigitalWorkshop", "cache", "data", "3dmm.db"),
 		filepath.Join(`C:\Users\ana\AppData\Local`, "DigitalWorkshop-Dev", "cache", "data", "3dmm.db"),
 		filepath.Join(`C:\Users\ana\AppData\Roaming`, "3D-MM Development Team", "3D-MM", "3dmm.db"),
-		filepath.Join(`C:\cc`, "data", "3dmm.db"),
 		filepath.Join(`C:\cc`, "data", "candy_cadence.db"),
+		filepath.Join(`C:\cc`, "data", "3dmm.db"),
 	}
 	if !slices.Equal(got, want) {
 		t.Fatalf("LibraryDBs = %q\nwant %q", got, want)
@@ -39,8 +39,8 @@ func TestLayoutsLinux(t *testing.T) {
 		"/home/ana/.local/share/DigitalWorkshop/cache/data/3dmm.db",
 		"/home/ana/.local/share/DigitalWorkshop-Dev/cache/data/3dmm.db",
 		"/home/ana/.local/share/3D-MM Development Team/3D-MM/3dmm.db",
-		"/srv/cc/data/3dmm.db",
 		"/srv/cc/data/candy_cadence.db",
+		"/srv/cc/data/3dmm.db",
 	}
 	if !slices.Equal(got, want) {
 		t.Fatalf("LibraryDBs = %q\nwant %q", got, want)
