@@ -2,6 +2,7 @@ package collector
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"errors"
 	"io"
@@ -214,5 +215,53 @@ func TestExporterOutputLints(t *testing.T) {
 	}
 	for _, p := range problems {
 		t.Errorf("promlint: %s: %s", p.Metric, p.Text)
+	}
+}
+
+func TestExporterCompressesWhenAsked(t *testing.T) {
+	e := newTestExporter(io.Discard, ExporterOptions{DefaultTimeout: time.Second}, Named{"good", sends(42)})
+	for range 3 { // the compressor is reused between scrapes
+		req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
+		req.Header.Set("Accept-Encoding", "gzip")
+		rec := httptest.NewRecorder()
+		e.ServeHTTP(rec, req)
+		if rec.Header().Get("Content-Encoding") != "gzip" {
+			t.Fatalf("Content-Encoding = %q, want gzip", rec.Header().Get("Content-Encoding"))
+		}
+		zr, err := gzip.NewReader(rec.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, err := io.ReadAll(zr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(body), "candy_cadence_test_value 42") {
+			t.Fatalf("decompressed answer lacks the metric:\n%s", body)
+		}
+	}
+}
+
+func TestAcceptsGzip(t *testing.T) {
+	cases := map[string]bool{
+		"":                    false,
+		"gzip":                true,
+		"deflate, gzip;q=1.0": true,
+		"GZIP":                true,
+		"gzip;q=0":            false,
+		"gzip; q=0.000":       false,
+		"br;q=1, gzip;q=0.5":  true,
+		"identity":            false,
+		"x-gzip-not-really":   false,
+		"gzip;q=junk":         false,
+	}
+	for value, want := range cases {
+		h := http.Header{}
+		if value != "" {
+			h.Set("Accept-Encoding", value)
+		}
+		if got := acceptsGzip(h); got != want {
+			t.Errorf("acceptsGzip(%q) = %v, want %v", value, got, want)
+		}
 	}
 }
