@@ -17,8 +17,8 @@ import (
 )
 
 // startStandInApp runs `sleep` under the name candy_cadence so that the default process
-// patterns have an application to find.
-func startStandInApp(tb testing.TB) {
+// patterns have an application to find, until the test ends.
+func startStandInApp(tb testing.TB) *exec.Cmd {
 	tb.Helper()
 	sleep, err := exec.LookPath("sleep")
 	if err != nil {
@@ -33,6 +33,7 @@ func startStandInApp(tb testing.TB) {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	return cmd
 }
 
 // reportLatencies adds p50 and p99 of the per-iteration durations to the benchmark's output.

@@ -1,16 +1,13 @@
 package collector
 
 import (
-	"bytes"
 	"compress/gzip"
 	"context"
 	"errors"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -43,26 +40,8 @@ func hangs(release <-chan struct{}) funcCollector {
 	}
 }
 
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 func newTestExporter(logs io.Writer, opts ExporterOptions, cs ...Named) *Exporter {
-	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	return NewExporter(cs, prometheus.NewRegistry(), logger, opts)
+	return NewExporter(cs, prometheus.NewRegistry(), testLogger(logs), opts)
 }
 
 func scrapeBody(t *testing.T, h http.Handler, header http.Header) (string, time.Duration) {
@@ -84,7 +63,7 @@ func scrapeBody(t *testing.T, h http.Handler, header http.Header) (string, time.
 func TestExporterIsolatesFailingCollectors(t *testing.T) {
 	release := make(chan struct{})
 	defer close(release)
-	var logs syncBuffer
+	var logs logBuffer
 	e := newTestExporter(&logs, ExporterOptions{DefaultTimeout: 10 * time.Second, TimeoutOffset: 250 * time.Millisecond},
 		Named{"good", sends(42)},
 		Named{"failing", funcCollector(func(context.Context, chan<- prometheus.Metric) error { return errors.New("database is locked") })},
@@ -132,7 +111,7 @@ func TestExporterIsolatesFailingCollectors(t *testing.T) {
 }
 
 func TestExporterLogsRecovery(t *testing.T) {
-	var logs syncBuffer
+	var logs logBuffer
 	fail := true
 	e := newTestExporter(&logs, ExporterOptions{DefaultTimeout: time.Second},
 		Named{"flaky", funcCollector(func(context.Context, chan<- prometheus.Metric) error {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"math"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -82,23 +81,8 @@ func TestProcfsSourceFixture(t *testing.T) {
 }
 
 func TestProcessCollectorRealProcfs(t *testing.T) {
-	// A child process with a name of our choosing stands in for the application.
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "candy_cadence")
-	sleep, err := exec.LookPath("sleep")
-	if err != nil {
-		t.Skip("no sleep binary")
-	}
-	if err := os.Symlink(sleep, bin); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin, "30")
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-
 	started := time.Now().Add(-time.Minute)
+	cmd := startStandInApp(t)
 	c := newProcessCollector(ProcessConfig{NameRegex: regexp.MustCompile(DefaultProcessNameRegex)}, newProcessSource(), started, promslog.NewNopLogger())
 	ms := collectValues(t, c)
 	if ms["candy_cadence_up"] != 1 || ms["candy_cadence_processes"] != 1 {

@@ -14,9 +14,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/testutil"
 	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/common/expfmt"
 
 	"github.com/candy-cadence/candy_cadence_exporter/internal/appsim"
 )
@@ -256,43 +254,7 @@ func TestSQLiteGolden(t *testing.T) {
 
 	reg := prometheus.NewPedanticRegistry()
 	reg.MustRegister(sqliteTestAdapter{c})
-	golden := filepath.Join("testdata", "sqlite.prom")
-	g := stableGatherer{g: reg, dir: dir}
-	if *update {
-		writeGolden(t, g, golden)
-	}
-	f, err := os.Open(golden)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	if err := testutil.GatherAndCompare(g, f); err != nil {
-		t.Fatal(err)
-	}
-	problems, err := testutil.CollectAndLint(sqliteTestAdapter{c})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range problems {
-		t.Errorf("lint: %s: %s", p.Metric, p.Text)
-	}
-}
-
-func writeGolden(t *testing.T, g prometheus.Gatherer, path string) {
-	t.Helper()
-	mfs, err := g.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var buf bytes.Buffer
-	for _, mf := range mfs {
-		if _, err := expfmt.MetricFamilyToText(&buf, mf); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	assertGoldenGathered(t, stableGatherer{g: reg, dir: dir}, "sqlite")
 }
 
 func writeBackup(t testing.TB, path string, size int) {
