@@ -60,9 +60,9 @@ type Exporter struct {
 // collectorState survives between scrapes so that a hung collector is not started twice
 // and a lasting failure is logged once, not once per scrape.
 type collectorState struct {
-	running atomic.Bool
-	mu      sync.Mutex
-	lastErr string
+	running  atomic.Bool
+	mu       sync.Mutex
+	failures failureLog
 }
 
 // NewExporter returns an Exporter for the given collectors. static holds what does not depend
@@ -242,26 +242,13 @@ func (e *Exporter) update(ctx context.Context, c Named, ch chan<- prometheus.Met
 	}
 }
 
-// logOutcome logs a failure when it starts or changes and a recovery when it ends; a
-// failure that repeats every scrape is logged at debug level only.
+// logOutcome logs a failure when it starts or changes and a recovery when it ends.
 func (e *Exporter) logOutcome(name string, err error, took time.Duration) {
 	state := e.states[name]
-	msg := ""
-	if err != nil {
-		msg = err.Error()
-	}
 	state.mu.Lock()
-	prev := state.lastErr
-	state.lastErr = msg
-	state.mu.Unlock()
-	switch {
-	case err != nil && msg != prev:
-		e.logger.Error("collector failed", "collector", name, "duration_seconds", took.Seconds(), "err", err)
-	case err != nil:
-		e.logger.Debug("collector still failing", "collector", name, "err", err)
-	case prev != "":
-		e.logger.Info("collector recovered", "collector", name)
-	}
+	defer state.mu.Unlock()
+	state.failures.update(e.logger, slog.LevelError, "collector failed", "collector recovered", err,
+		"collector", name, "duration_seconds", took.Seconds())
 }
 
 // scrape binds one scrape's context to the Exporter, as an unchecked prometheus.Collector.

@@ -272,31 +272,45 @@ func countRows(ctx context.Context, db *sqlitero.DB, probe string) (*dbStats, er
 }
 
 // libraryStats counts rows and aggregates models by format in one pass over the format index.
+// GROUP BY format walks idx_models_format in order: no sort, no temporary b-tree, so the memory
+// it takes does not grow with the library.
 func (c *SQLiteCollector) libraryStats(ctx context.Context, db *sqlitero.DB) (*dbStats, error) {
-	st, err := countRows(ctx, db, "models")
+	return c.groupStats(ctx, db, "models", "models by format",
+		`SELECT format, COUNT(*), TOTAL(file_size), MAX(date_added) FROM models GROUP BY format`)
+}
+
+// cacheStats counts rows and the cache's entries and bytes by level.
+func (c *SQLiteCollector) cacheStats(ctx context.Context, db *sqlitero.DB) (*dbStats, error) {
+	return c.groupStats(ctx, db, "cache_entries", "cache entries by level",
+		`SELECT cache_level, COUNT(*), TOTAL(size_bytes), NULL FROM cache_entries GROUP BY cache_level`)
+}
+
+// groupStats counts the rows of the known tables, timing the probe table, and when the probe
+// table exists reads query's (label, count, bytes, newest date_added or NULL) rows into
+// bounded label groups.
+func (c *SQLiteCollector) groupStats(ctx context.Context, db *sqlitero.DB, probe, what, query string) (*dbStats, error) {
+	st, err := countRows(ctx, db, probe)
 	if err != nil {
 		return nil, err
 	}
-	if _, ok := st.rows["models"]; !ok {
+	if _, ok := st.rows[probe]; !ok {
 		return st, nil
 	}
-	// GROUP BY format walks idx_models_format in order: no sort, no temporary b-tree, so the
-	// memory it takes does not grow with the library.
-	rows, err := db.QueryContext(ctx, `SELECT format, COUNT(*), TOTAL(file_size), MAX(date_added) FROM models GROUP BY format`)
+	rows, err := db.QueryContext(ctx, query)
 	if err != nil {
-		return nil, fmt.Errorf("models by format: %w", err)
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	defer rows.Close()
 	groups := map[string]*labelGroup{}
 	for rows.Next() {
-		var format sql.NullString
+		var label sql.NullString
 		var count int64
 		var bytes float64
 		var newest any
-		if err := rows.Scan(&format, &count, &bytes, &newest); err != nil {
-			return nil, fmt.Errorf("models by format: %w", err)
+		if err := rows.Scan(&label, &count, &bytes, &newest); err != nil {
+			return nil, fmt.Errorf("%s: %w", what, err)
 		}
-		g := groupFor(groups, format.String)
+		g := groupFor(groups, label.String)
 		g.count += count
 		g.bytes += bytes
 		if t, ok := parseSQLiteTime(newest); ok && t.After(st.newestModel) {
@@ -304,40 +318,7 @@ func (c *SQLiteCollector) libraryStats(ctx context.Context, db *sqlitero.DB) (*d
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("models by format: %w", err)
-	}
-	st.groups = boundGroups(groups, c.cfg.MaxLabelValues)
-	return st, nil
-}
-
-// cacheStats counts the cache's entries and bytes by level.
-func (c *SQLiteCollector) cacheStats(ctx context.Context, db *sqlitero.DB) (*dbStats, error) {
-	st, err := countRows(ctx, db, "cache_entries")
-	if err != nil {
-		return nil, err
-	}
-	if _, ok := st.rows["cache_entries"]; !ok {
-		return st, nil
-	}
-	rows, err := db.QueryContext(ctx, `SELECT cache_level, COUNT(*), TOTAL(size_bytes) FROM cache_entries GROUP BY cache_level`)
-	if err != nil {
-		return nil, fmt.Errorf("cache entries by level: %w", err)
-	}
-	defer rows.Close()
-	groups := map[string]*labelGroup{}
-	for rows.Next() {
-		var level sql.NullString
-		var count int64
-		var bytes float64
-		if err := rows.Scan(&level, &count, &bytes); err != nil {
-			return nil, fmt.Errorf("cache entries by level: %w", err)
-		}
-		g := groupFor(groups, level.String)
-		g.count += count
-		g.bytes += bytes
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("cache entries by level: %w", err)
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	st.groups = boundGroups(groups, c.cfg.MaxLabelValues)
 	return st, nil

@@ -21,7 +21,7 @@ type backupScanner struct {
 	globs   []string       // fixed globs; nil means derive them from the library's directory
 	loc     *time.Location // zone of the times in backup names: the application's, local
 	logger  *slog.Logger
-	errLogs dbStateLog
+	errLogs failureLog
 }
 
 type backupSummary struct {
@@ -72,7 +72,7 @@ func (b *backupScanner) scan(libraryPath string) backupSummary {
 			}
 		}
 	}
-	b.errLogs.update(b.logger, "backup glob is malformed", "backup globs work again", firstErr, "globs", globs)
+	b.errLogs.update(b.logger, slog.LevelWarn, "backup glob is malformed", "backup globs work again", firstErr, "globs", globs)
 	return sum
 }
 

@@ -29,15 +29,15 @@ type dbSource struct {
 	path      string       // the chosen file
 	pathFound bool         // whether it existed when chosen
 	conn      *sqlitero.DB // open between scrapes only with KeepOpen
-	upState   dbStateLog
+	upState   failureLog
 	cached    *dbStats // nil until the first refresh of the current file
 	statsRun  *refreshRun
 	statsNext time.Time
-	statsLog  dbStateLog
+	statsLog  failureLog
 	integ     *integrityResult
 	integRun  bool
 	integNext time.Time
-	integLog  dbStateLog
+	integLog  failureLog
 }
 
 type sqliteSourceOptions struct {
@@ -82,24 +82,6 @@ type integrityResult struct {
 	ok       bool
 	finished time.Time
 	took     time.Duration
-}
-
-// dbStateLog logs a condition when it starts, changes or ends, never once per scrape.
-type dbStateLog struct{ last string }
-
-func (s *dbStateLog) update(logger *slog.Logger, failMsg, okMsg string, err error, attrs ...any) {
-	msg := ""
-	if err != nil {
-		msg = err.Error()
-	}
-	prev := s.last
-	s.last = msg
-	switch {
-	case msg != "" && msg != prev:
-		logger.Warn(failMsg, append(attrs, "err", err)...)
-	case msg == "" && prev != "":
-		logger.Info(okMsg, attrs...)
-	}
 }
 
 func newDBSource(bgCtx context.Context, name string, candidates []string, opts sqliteSourceOptions, logger *slog.Logger,
@@ -150,7 +132,7 @@ func (s *dbSource) scrape(ctx context.Context) dbSample {
 	if !s.opts.KeepOpen {
 		s.closeConn()
 	}
-	s.upState.update(s.logger, "database cannot be read", "database readable again", err, "path", sample.path)
+	s.upState.update(s.logger, slog.LevelWarn, "database cannot be read", "database readable again", err, "path", sample.path)
 	if !files.DB.Exists {
 		return sample
 	}
@@ -285,7 +267,7 @@ func (s *dbSource) refreshStats(path string, id sqlitero.FileID, run *refreshRun
 	if s.bgCtx.Err() != nil {
 		return // shutting down: not a failure worth a log line
 	}
-	s.statsLog.update(s.logger, "database statistics could not be refreshed", "database statistics refreshed again", err, "path", path)
+	s.statsLog.update(s.logger, slog.LevelWarn, "database statistics could not be refreshed", "database statistics refreshed again", err, "path", path)
 	if err == nil {
 		s.cached = stats
 	}
@@ -361,7 +343,7 @@ func (s *dbSource) checkIntegrity(path string, id sqlitero.FileID) {
 	if s.bgCtx.Err() != nil {
 		return
 	}
-	s.integLog.update(s.logger, "integrity check could not run", "integrity check runs again", err, "path", path)
+	s.integLog.update(s.logger, slog.LevelWarn, "integrity check could not run", "integrity check runs again", err, "path", path)
 	if err != nil {
 		return
 	}
