@@ -2,18 +2,15 @@ package rules
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/candy-cadence/candy_cadence_exporter/internal/servertest"
 )
 
 const alertmanagerConfig = "../deploy/alertmanager/alertmanager.yml"
@@ -59,51 +56,12 @@ func TestInhibitRulesMatchTheAlerts(t *testing.T) {
 	}
 }
 
-// alertmanagerBinary returns the Alertmanager to run: $ALERTMANAGER, or Debian's
-// prometheus-alertmanager (installed by .ci/run), or alertmanager on PATH.
-func alertmanagerBinary() (string, bool) {
-	if p := os.Getenv("ALERTMANAGER"); p != "" {
-		return p, true
-	}
-	for _, name := range []string{"prometheus-alertmanager", "alertmanager"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p, true
-		}
-	}
-	return "", false
-}
-
 // TestInhibition runs the shipped configuration in a real Alertmanager, posts alerts and
 // checks which ones it holds back: amtool tests routing only.
 func TestInhibition(t *testing.T) {
-	bin, ok := alertmanagerBinary()
-	if !ok {
-		t.Skip("no Alertmanager binary (set ALERTMANAGER, or apt-get install prometheus-alertmanager)")
-	}
-	addr := freeAddress(t)
-	dir := t.TempDir()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	cmd := exec.CommandContext(ctx, bin,
-		"--config.file="+alertmanagerConfig,
-		"--storage.path="+filepath.Join(dir, "data"),
-		"--web.listen-address="+addr,
-		"--cluster.listen-address=", // no gossip: a single instance
-	)
-	var logs bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start %s: %v", bin, err)
-	}
-	defer func() {
-		cancel()
-		_ = cmd.Wait()
-		if t.Failed() {
-			t.Logf("alertmanager output:\n%s", logs.String())
-		}
-	}()
+	bin := servertest.Binary(t, "ALERTMANAGER", "prometheus-alertmanager", "alertmanager")
+	addr := servertest.StartAlertmanager(t, bin, alertmanagerConfig)
 	base := "http://" + addr + "/api/v2"
-	waitReady(t, "http://"+addr+"/-/ready")
 
 	alert := func(name, severity, component, instance string, extra ...string) map[string]any {
 		labels := map[string]string{"alertname": name, "severity": severity, "component": component, "instance": instance, "job": "candy_cadence"}
@@ -201,28 +159,4 @@ func inhibitedAlerts(t *testing.T, base string) map[string]bool {
 		got[key] = len(a.Status.InhibitedBy) > 0
 	}
 	return got
-}
-
-func freeAddress(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("find a free port: %v", err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
-func waitReady(t *testing.T, url string) {
-	t.Helper()
-	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-		resp, err := http.Get(url)
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
-		}
-	}
-	t.Fatalf("alertmanager not ready at %s", url)
 }

@@ -7,12 +7,13 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/candy-cadence/candy_cadence_exporter/internal/servertest"
 )
 
 // TestEndToEndWithPrometheusAndAlertmanager runs the exporter as it is deployed: a real
@@ -23,8 +24,8 @@ func TestEndToEndWithPrometheusAndAlertmanager(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end test skipped in -short mode")
 	}
-	prometheus := serverBinary(t, "PROMETHEUS", "prometheus")
-	alertmanager := serverBinary(t, "ALERTMANAGER", "prometheus-alertmanager", "alertmanager")
+	prometheus := servertest.Binary(t, "PROMETHEUS", "prometheus")
+	alertmanager := servertest.Binary(t, "ALERTMANAGER", "prometheus-alertmanager", "alertmanager")
 	rules, err := filepath.Glob(filepath.Join("..", "..", "rules", "*.yml"))
 	if err != nil || len(rules) == 0 {
 		t.Fatalf("no rule files: %v", err)
@@ -45,7 +46,6 @@ func TestEndToEndWithPrometheusAndAlertmanager(t *testing.T) {
 		"--collector.logs.poll-interval=100ms")
 
 	webhook := newAlertSink(t)
-	amAddr := freeAddress(t)
 	amConfig := writeFile(t, dir, "alertmanager.yml", fmt.Sprintf(`
 route:
   receiver: hook
@@ -58,13 +58,9 @@ receivers:
       - url: %s
         send_resolved: false
 `, webhook.url))
-	startServer(t, alertmanager, amAddr,
-		"--config.file="+amConfig,
-		"--storage.path="+filepath.Join(dir, "am-data"),
-		"--web.listen-address="+amAddr,
-		"--cluster.listen-address=")
+	amAddr := servertest.StartAlertmanager(t, alertmanager, amConfig)
 
-	promAddr := freeAddress(t)
+	promAddr := servertest.FreeAddress(t)
 	promConfig := writeFile(t, dir, "prometheus.yml", fmt.Sprintf(`
 global:
   scrape_interval: 1s
@@ -79,7 +75,7 @@ scrape_configs:
     static_configs:
       - targets: [%q]
 `, strings.Join(quoteAll(rules), ", "), amAddr, exporterAddr))
-	startServer(t, prometheus, promAddr,
+	servertest.Start(t, prometheus, promAddr,
 		"--config.file="+promConfig,
 		"--storage.tsdb.path="+filepath.Join(dir, "prom-data"),
 		"--web.listen-address="+promAddr)
@@ -99,45 +95,6 @@ scrape_configs:
 		t.Errorf("critical-error alert labels = %v", alert)
 	}
 	assertRulesHealthy(t, promAddr)
-}
-
-func serverBinary(t *testing.T, env string, names ...string) string {
-	t.Helper()
-	if p := os.Getenv(env); p != "" {
-		return p
-	}
-	for _, n := range names {
-		if p, err := exec.LookPath(n); err == nil {
-			return p
-		}
-	}
-	t.Skipf("no %s binary: set $%s (make test does) or install Debian's package", names[0], env)
-	return ""
-}
-
-func startServer(t *testing.T, binary, addr string, args ...string) {
-	t.Helper()
-	var logs strings.Builder
-	cmd := exec.Command(binary, args...)
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		if t.Failed() {
-			t.Logf("%s output:\n%s", filepath.Base(binary), logs.String())
-		}
-	})
-	waitFor(t, 30*time.Second, filepath.Base(binary)+" is ready", func() bool {
-		resp, err := http.Get("http://" + addr + "/-/ready")
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK
-	})
 }
 
 func writeFile(t *testing.T, dir, name, content string) string {
@@ -237,7 +194,7 @@ type alertSink struct {
 func newAlertSink(t *testing.T) *alertSink {
 	t.Helper()
 	s := &alertSink{}
-	addr := freeAddress(t)
+	addr := servertest.FreeAddress(t)
 	srv := &http.Server{Addr: addr, Handler: http.HandlerFunc(s.receive), ReadHeaderTimeout: 5 * time.Second}
 	go func() { _ = srv.ListenAndServe() }()
 	t.Cleanup(func() { _ = srv.Close() })

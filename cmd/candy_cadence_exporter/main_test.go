@@ -22,6 +22,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/candy-cadence/candy_cadence_exporter/internal/servertest"
 	"golang.org/x/crypto/bcrypt"
 )
 
@@ -46,20 +47,10 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-func freeAddress(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
 // startExporter runs the binary on a random loopback port until the test ends.
 func startExporter(t *testing.T, args ...string) (addr string, stderr *bytes.Buffer) {
 	t.Helper()
-	addr = freeAddress(t)
+	addr = servertest.FreeAddress(t)
 	stderr = &bytes.Buffer{}
 	cmd := exec.Command(binary, append([]string{"--web.listen-address=" + addr, "--app.working-dir=" + t.TempDir()}, args...)...)
 	cmd.Stderr = stderr
@@ -206,7 +197,7 @@ func TestBinaryStartupErrors(t *testing.T) {
 		{[]string{"--web.config.file=" + filepath.Join(dir, "missing.yml")}, "invalid --web.config.file"},
 	}
 	for _, tc := range cases {
-		cmd := exec.Command(binary, append([]string{"--web.listen-address=" + freeAddress(t)}, tc.args...)...)
+		cmd := exec.Command(binary, append([]string{"--web.listen-address=" + servertest.FreeAddress(t)}, tc.args...)...)
 		var stderr bytes.Buffer
 		cmd.Stderr = &stderr
 		done := make(chan error, 1)
