@@ -16,9 +16,10 @@ import (
 )
 
 const (
-	runbookPath     = "../docs/runbook.md"
-	rulesDocPath    = "../docs/rules.md"
-	goldenDir       = "../collector/testdata"
+	runbookPath  = "../docs/runbook.md"
+	rulesDocPath = "../docs/rules.md"
+	// collectorsDir holds a package per collector, each with its golden file testdata/<name>.prom.
+	collectorsDir   = "../collector"
 	testsGlob       = "tests/*.yml"
 	thresholdPrefix = "candy_cadence:threshold:"
 )
@@ -483,7 +484,7 @@ func implementedMetrics(t *testing.T) map[string]bool {
 		names[n] = true
 	}
 	for _, c := range goldenCollectors {
-		for _, n := range goldenMetricNames(t, filepath.Join(goldenDir, c+".prom")) {
+		for _, n := range goldenMetricNames(t, filepath.Join(collectorsDir, c, "testdata", c+".prom")) {
 			names[n] = true
 		}
 	}

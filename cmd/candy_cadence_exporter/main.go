@@ -25,6 +25,7 @@ import (
 
 	"github.com/candy-cadence/candy_cadence_exporter/collector"
 	"github.com/candy-cadence/candy_cadence_exporter/internal/appdirs"
+	"github.com/candy-cadence/candy_cadence_exporter/internal/scrapehttp"
 )
 
 const (
@@ -53,7 +54,7 @@ func run(args []string, stderr io.Writer) int {
 					Bool()
 		maxRequests = app.Flag("web.max-requests", "Maximum number of scrapes served at once; more get 503. 0 disables the limit.").
 				Default("10").Int()
-		timeoutOffset = app.Flag("scrape.timeout-offset", "Taken off the timeout Prometheus announces in "+collector.ScrapeTimeoutHeader+", to leave time to send the answer.").
+		timeoutOffset = app.Flag("scrape.timeout-offset", "Taken off the timeout Prometheus announces in "+scrapehttp.TimeoutHeader+", to leave time to send the answer.").
 				Default("250ms").Duration()
 		defaultTimeout = app.Flag("scrape.default-timeout", "Deadline of a scrape whose request announces no timeout.").
 				Default("10s").Duration()
@@ -90,7 +91,8 @@ func run(args []string, stderr io.Writer) int {
 
 	static := prometheus.NewRegistry()
 	static.MustRegister(versioncollector.NewCollector(programName))
-	var handler http.Handler = collector.NewExporter(enabled, static, logger, collector.ExporterOptions{
+	runner := collector.NewRunner(enabled, logger)
+	var handler http.Handler = scrapehttp.NewHandler(runner, static, logger, scrapehttp.Options{
 		TimeoutOffset:  *timeoutOffset,
 		DefaultTimeout: *defaultTimeout,
 		MaxRequests:    *maxRequests,
