@@ -26,10 +26,11 @@ import (
 var benchSizes = []int{10_000, 100_000, 1_000_000}
 
 func benchLibrary(b *testing.B, models int) testLibrary {
+	requireFTS5(b)
 	b.Helper()
 	root := os.Getenv("CANDY_CADENCE_BENCH_DIR")
 	if root == "" {
-		root = filepath.Join("..", ".build", "bench")
+		root = filepath.Join("..", "..", ".build", "bench")
 	}
 	dir := filepath.Join(root, fmt.Sprintf("models-%d", models))
 	lib := testLibrary{dir: dir, library: filepath.Join(dir, "data", "3dmm.db"), cache: filepath.Join(dir, "cache.db")}

@@ -44,6 +44,7 @@ type testLibrary struct {
 
 func newTestLibrary(t testing.TB, dir string, opts appsim.LibraryOptions) testLibrary {
 	t.Helper()
+	requireFTS5(t)
 	l := testLibrary{
 		dir:     dir,
 		library: filepath.Join(dir, "data", "3dmm.db"),
@@ -215,5 +216,14 @@ func TestBackupTime(t *testing.T) {
 	}
 	if got := backupTime("/b/candy_cadence_backup_manual.db.gz", mod, time.UTC); !got.Equal(mod) {
 		t.Errorf("without a stamp: got %v, want the modification time", got)
+	}
+}
+
+// requireFTS5 skips a test that needs the application's library when SQLite was built without
+// FTS5 (a plain go test): run make test, or go test -tags sqlite_fts5.
+func requireFTS5(t testing.TB) {
+	t.Helper()
+	if err := appsim.CheckFTS5(); err != nil {
+		t.Skip(err)
 	}
 }
