@@ -44,7 +44,7 @@ FUZZTIME ?= 10s
 # tables); a -tags on the command line, as in build, replaces this one.
 export GOFLAGS += -tags=sqlite_fts5
 
-.PHONY: all build run test unit fuzz rules-test lint fmt vet staticcheck crossbuild build-windows tools clean
+.PHONY: all build run test unit server-test fuzz rules-test lint fmt vet staticcheck crossbuild build-windows tools clean
 
 all: lint build test
 
@@ -54,13 +54,21 @@ build:
 run: build
 	./$(BIN) $(ARGS)
 
-test: lint unit fuzz rules-test build-windows
+test: lint unit server-test fuzz rules-test build-windows
+
+# The tests that start a real Prometheus or Alertmanager: `unit` leaves them to `server-test`,
+# so that unit tests need no server binaries.
+SERVER_TESTS := ^(TestEndToEndWithPrometheusAndAlertmanager|TestInhibition)$$
+
+# Every other test, the long ones included (go test -short leaves those out while iterating).
+unit:
+	$(GO) test -race -count=1 -skip '$(SERVER_TESTS)' ./...
 
 # Override the tools to check another Prometheus generation, e.g. the pinned 3.x builds:
-# make unit PROMETHEUS=$PWD/.tools/bin/prometheus ALERTMANAGER=$PWD/.tools/bin/alertmanager
-unit: $(PROMTOOL) $(AMTOOL) $(PROMETHEUS) $(ALERTMANAGER)
-	PROMTOOL=$(PROMTOOL) AMTOOL=$(AMTOOL) PROMETHEUS=$(PROMETHEUS) ALERTMANAGER=$(ALERTMANAGER) \
-	  $(GO) test -race -count=1 ./...
+# make server-test PROMETHEUS=$PWD/.tools/bin/prometheus ALERTMANAGER=$PWD/.tools/bin/alertmanager
+server-test: $(PROMETHEUS) $(ALERTMANAGER)
+	PROMETHEUS=$(PROMETHEUS) ALERTMANAGER=$(ALERTMANAGER) \
+	  $(GO) test -race -count=1 -run '$(SERVER_TESTS)' ./cmd/... ./rules
 
 # A brief run of each fuzz test beyond its seed corpus (which `unit` already runs); longer by
 # hand: make fuzz FUZZTIME=10m
