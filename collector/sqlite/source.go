@@ -27,19 +27,15 @@ type dbSource struct {
 	bgCtx context.Context // cancelled by close; background work runs under it
 	bg    sync.WaitGroup
 
+	// statsRefresh and integrityCheck run in the background under their own lock.
+	statsRefresh   *refresher[dbStats]
+	integrityCheck *refresher[integrityResult]
+
 	mu        sync.Mutex
 	path      string       // the chosen file
 	pathFound bool         // whether it existed when chosen
 	conn      *sqlitero.DB // open between scrapes only with KeepOpen
 	upState   collector.FailureLog
-	cached    *dbStats // nil until the first refresh of the current file
-	statsRun  *refreshRun
-	statsNext time.Time
-	statsLog  collector.FailureLog
-	integ     *integrityResult
-	integRun  bool
-	integNext time.Time
-	integLog  collector.FailureLog
 }
 
 type sqliteSourceOptions struct {
@@ -49,9 +45,6 @@ type sqliteSourceOptions struct {
 	IntegrityInterval time.Duration
 	Now               func() time.Time
 }
-
-// refreshRun is one background stats refresh; done closes when it has stored its result.
-type refreshRun struct{ done chan struct{} }
 
 // dbSample is what one scrape learnt about one database.
 type dbSample struct {
@@ -71,8 +64,7 @@ type cheapFacts struct {
 
 // dbStats are refreshed at most once per stats interval.
 type dbStats struct {
-	fileID        sqlitero.FileID // the file they describe
-	probeDuration time.Duration   // SELECT COUNT(*) of the probe table; 0 when it does not exist
+	probeDuration time.Duration // SELECT COUNT(*) of the probe table; 0 when it does not exist
 	hasProbe      bool
 	rows          map[string]int64 // known application tables that exist
 	groups        []labelGroup     // models by format, or cache entries by level
@@ -80,7 +72,6 @@ type dbStats struct {
 }
 
 type integrityResult struct {
-	fileID   sqlitero.FileID
 	ok       bool
 	finished time.Time
 	took     time.Duration
@@ -88,7 +79,7 @@ type integrityResult struct {
 
 func newDBSource(bgCtx context.Context, name string, candidates []string, opts sqliteSourceOptions, logger *slog.Logger,
 	stats func(context.Context, *sqlitero.DB) (*dbStats, error)) *dbSource {
-	return &dbSource{
+	s := &dbSource{
 		name:       name,
 		candidates: candidates,
 		opts:       opts,
@@ -96,6 +87,17 @@ func newDBSource(bgCtx context.Context, name string, candidates []string, opts s
 		stats:      stats,
 		bgCtx:      bgCtx,
 	}
+	s.statsRefresh = &refresher[dbStats]{
+		interval: opts.StatsInterval, now: opts.Now, read: s.readStats,
+		bgCtx: bgCtx, bg: &s.bg, logger: s.logger,
+		failMsg: "database statistics could not be refreshed", okMsg: "database statistics refreshed again",
+	}
+	s.integrityCheck = &refresher[integrityResult]{
+		interval: opts.IntegrityInterval, now: opts.Now, read: s.runQuickCheck, changed: s.logIntegrity,
+		bgCtx: bgCtx, bg: &s.bg, logger: s.logger,
+		failMsg: "integrity check could not run", okMsg: "integrity check runs again",
+	}
+	return s
 }
 
 // choosePath returns the file to read: the current choice while it exists, else the first
@@ -138,14 +140,10 @@ func (s *dbSource) scrape(ctx context.Context) dbSample {
 	if !files.DB.Exists {
 		return sample
 	}
-	s.forgetOtherFile(files.DB.ID)
 	if sample.up {
 		sample.stats = s.currentStats(ctx, sample.path, files.DB.ID)
 	}
-	s.startIntegrityCheck(sample.path, files.DB.ID)
-	if s.integ != nil && s.integ.fileID == files.DB.ID {
-		sample.integ = s.integ
-	}
+	sample.integ, _ = s.integrityCheck.poll(sample.path, files.DB.ID)
 	return sample
 }
 
@@ -214,88 +212,48 @@ func (s *dbSource) closeConn() {
 	}
 }
 
-// forgetOtherFile drops cached results that describe another file than id (the database was
-// replaced) and makes their refresh due at once.
-func (s *dbSource) forgetOtherFile(id sqlitero.FileID) {
-	if s.cached != nil && s.cached.fileID != id {
-		s.cached = nil
-		s.statsNext = time.Time{}
-	}
-	if s.integ != nil && s.integ.fileID != id {
-		s.integ = nil
-		s.integNext = time.Time{}
-	}
-}
-
-// currentStats starts a background refresh when one is due and returns the cached stats. With
-// none cached yet for this file it waits for the refresh, for at most half of what remains of
+// currentStats starts a background refresh when one is due and returns the stats of the file
+// id. With none yet for this file it waits for the refresh, for at most half of what remains of
 // the scrape, so that the first scrape is complete without risking the deadline.
 func (s *dbSource) currentStats(ctx context.Context, path string, id sqlitero.FileID) *dbStats {
-	now := s.opts.Now()
-	if s.statsRun == nil && !now.Before(s.statsNext) {
-		s.statsNext = now.Add(s.opts.StatsInterval)
-		s.statsRun = &refreshRun{done: make(chan struct{})}
-		run := s.statsRun
-		s.bg.Go(func() { s.refreshStats(path, id, run) })
+	stats, running := s.statsRefresh.poll(path, id)
+	if stats != nil || running == nil {
+		return stats
 	}
-	if s.cached == nil && s.statsRun != nil {
-		run := s.statsRun
-		wait := 250 * time.Millisecond
-		if dl, ok := ctx.Deadline(); ok {
-			wait = time.Until(dl) / 2
-		}
-		s.mu.Unlock()
-		timer := time.NewTimer(wait)
-		select {
-		case <-run.done:
-		case <-timer.C:
-		case <-ctx.Done():
-		}
-		timer.Stop()
-		s.mu.Lock()
+	wait := 250 * time.Millisecond
+	if dl, ok := ctx.Deadline(); ok {
+		wait = time.Until(dl) / 2
 	}
-	if s.cached != nil && s.cached.fileID == id {
-		return s.cached
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
+	select {
+	case <-running:
+	case <-timer.C:
+	case <-ctx.Done():
 	}
-	return nil
-}
-
-func (s *dbSource) refreshStats(path string, id sqlitero.FileID, run *refreshRun) {
-	stats, err := s.readStats(path, id)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	defer close(run.done)
-	s.statsRun = nil
-	if s.bgCtx.Err() != nil {
-		return // shutting down: not a failure worth a log line
-	}
-	s.statsLog.Update(s.logger, slog.LevelWarn, "database statistics could not be refreshed", "database statistics refreshed again", err, "path", path)
-	if err == nil {
-		s.cached = stats
-	}
+	return s.statsRefresh.resultFor(id)
 }
 
 // readStats gathers the expensive facts on a connection of their own, so that a slow refresh
 // never holds up a scrape.
-func (s *dbSource) readStats(path string, id sqlitero.FileID) (*dbStats, error) {
+func (s *dbSource) readStats(ctx context.Context, path string, id sqlitero.FileID) (dbStats, error) {
 	db, err := s.openMatching(path, id)
 	if err != nil {
-		return nil, err
+		return dbStats{}, err
 	}
 	defer db.Close()
 	var stats *dbStats
-	err = sqlitero.Retry(s.bgCtx, func() (err error) {
-		stats, err = s.stats(s.bgCtx, db)
+	err = sqlitero.Retry(ctx, func() (err error) {
+		stats, err = s.stats(ctx, db)
 		return err
 	})
 	if err != nil {
-		return nil, err
+		return dbStats{}, err
 	}
 	if err := checkNotStale(db); err != nil {
-		return nil, err
+		return dbStats{}, err
 	}
-	stats.fileID = id
-	return stats, nil
+	return *stats, nil
 }
 
 // openMatching opens path and checks that it is still the file the caller means.
@@ -326,62 +284,41 @@ func checkNotStale(db *sqlitero.DB) error {
 	return nil
 }
 
-// startIntegrityCheck starts PRAGMA quick_check in the background when one is due.
-func (s *dbSource) startIntegrityCheck(path string, id sqlitero.FileID) {
-	now := s.opts.Now()
-	if s.opts.IntegrityInterval <= 0 || s.integRun || now.Before(s.integNext) {
+// logIntegrity logs the first result of the integrity check and every change of its verdict.
+func (s *dbSource) logIntegrity(path string, prev *integrityResult, cur integrityResult) {
+	if prev != nil && prev.ok == cur.ok {
 		return
 	}
-	s.integRun = true
-	s.integNext = now.Add(s.opts.IntegrityInterval)
-	s.bg.Go(func() { s.checkIntegrity(path, id) })
+	if cur.ok {
+		s.logger.Info("integrity check passed", "path", path, "duration_seconds", cur.took.Seconds())
+	} else {
+		s.logger.Error("integrity check found corruption", "path", path, "duration_seconds", cur.took.Seconds())
+	}
 }
 
-func (s *dbSource) checkIntegrity(path string, id sqlitero.FileID) {
-	res, err := s.runQuickCheck(path, id)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.integRun = false
-	if s.bgCtx.Err() != nil {
-		return
-	}
-	s.integLog.Update(s.logger, slog.LevelWarn, "integrity check could not run", "integrity check runs again", err, "path", path)
-	if err != nil {
-		return
-	}
-	if s.integ == nil || s.integ.ok != res.ok {
-		if res.ok {
-			s.logger.Info("integrity check passed", "path", path, "duration_seconds", res.took.Seconds())
-		} else {
-			s.logger.Error("integrity check found corruption", "path", path, "duration_seconds", res.took.Seconds())
-		}
-	}
-	s.integ = res
-}
-
-func (s *dbSource) runQuickCheck(path string, id sqlitero.FileID) (*integrityResult, error) {
+func (s *dbSource) runQuickCheck(ctx context.Context, path string, id sqlitero.FileID) (integrityResult, error) {
 	db, err := s.openMatching(path, id)
 	if err != nil {
 		if sqlitero.IsCorrupt(err) {
-			return &integrityResult{fileID: id, finished: s.opts.Now()}, nil
+			return integrityResult{finished: s.opts.Now()}, nil
 		}
-		return nil, err
+		return integrityResult{}, err
 	}
 	defer db.Close()
 	begin := time.Now()
 	var ok bool
-	err = sqlitero.Retry(s.bgCtx, func() (err error) {
-		ok, err = quickCheck(s.bgCtx, db)
+	err = sqlitero.Retry(ctx, func() (err error) {
+		ok, err = quickCheck(ctx, db)
 		return err
 	})
 	took := time.Since(begin)
 	if err != nil && !sqlitero.IsCorrupt(err) {
-		return nil, err
+		return integrityResult{}, err
 	}
 	if err := checkNotStale(db); err != nil {
-		return nil, err
+		return integrityResult{}, err
 	}
-	return &integrityResult{fileID: id, ok: ok && err == nil, finished: s.opts.Now(), took: took}, nil
+	return integrityResult{ok: ok && err == nil, finished: s.opts.Now(), took: took}, nil
 }
 
 // quickCheck runs PRAGMA quick_check, stopping at the first problem. It reports false, nil
