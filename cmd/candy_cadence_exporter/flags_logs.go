@@ -22,7 +22,7 @@ func addLogsFlags(app *kingpin.Application) collectorEntry {
 		Default(itoa(logs.DefaultMaxUnknownErrorTypes))
 	maxUnknown := maxUnknownFlag.Int()
 	pollFlag := app.Flag("collector.logs.poll-interval", "How often the log files are scanned, besides file events.").
-		Default(logs.DefaultPollInterval.String())
+		Default("1s")
 	poll := pollFlag.Duration()
 	events := app.Flag("collector.logs.file-events", "React to file system events between polls; disable where the file system has none (some network shares).").
 		Default("true").Bool()
