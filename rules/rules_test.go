@@ -30,7 +30,7 @@ var ruleFiles = []string{"thresholds.yml", "recording.yml", "alerts.yml"}
 // goldenCollectors are the collectors whose golden files define the metric contract.
 var goldenCollectors = []string{"process", "host", "sqlite", "logs"}
 
-// exporterMetrics are exposed by the exporter itself (collector/exporter.go, main's build
+// exporterMetrics are exposed by the exporter itself (collector/runner.go, main's build
 // info), and syntheticMetrics by Prometheus for every scrape.
 var (
 	exporterMetrics = []string{
