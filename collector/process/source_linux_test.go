@@ -85,7 +85,8 @@ func TestProcfsSourceFixture(t *testing.T) {
 func TestProcessCollectorRealProcfs(t *testing.T) {
 	started := time.Now().Add(-time.Minute)
 	cmd := collectortest.StartStandInApp(t)
-	c := newCollector(Config{Match: &Patterns{Name: regexp.MustCompile(DefaultNameRegex)}}, newProcessSource(), started, promslog.NewNopLogger())
+	// Matched by its own command line: on a shared machine other tests run stand-ins too.
+	c := newCollector(Config{Match: &Patterns{Cmdline: regexp.MustCompile("^" + regexp.QuoteMeta(cmd.Path) + " ")}}, newProcessSource(), started, promslog.NewNopLogger())
 	ms := collectortest.Collect(t, c)
 	if ms["candy_cadence_up"] != 1 || ms["candy_cadence_processes"] != 1 {
 		t.Fatalf("child %d not found: %v", cmd.Process.Pid, ms)
