@@ -50,7 +50,8 @@ type Config struct {
 	now func() time.Time
 }
 
-// validate checks what the tailer does not.
+// validate rejects a negative poll interval, which the defaults cannot mend; the tailer checks
+// the globs, and its own check of the interval then only guards its other callers.
 func (cfg Config) validate() error {
 	if cfg.PollInterval < 0 {
 		return &collector.ConfigError{Field: "PollInterval", Problem: "must be positive"}
