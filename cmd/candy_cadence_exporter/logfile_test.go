@@ -85,12 +85,24 @@ func TestSizeCappedFileKeepsARecordLargerThanTheCapWhole(t *testing.T) {
 }
 
 func TestBinaryLogFile(t *testing.T) {
-	logPath := filepath.Join(t.TempDir(), "logs", "exporter.log")
-	addr, stderr := startExporter(t, "--log.file="+logPath, "--no-collector.sqlite", "--no-collector.logs")
-	if code, _ := get(t, http.DefaultClient, http.MethodGet, "http://"+addr+"/metrics"); code != http.StatusOK {
-		t.Fatalf("/metrics: %d", code)
+	dir := t.TempDir()
+	logPath := filepath.Join(dir, "logs", "exporter.log")
+	// stderr goes to a file, not a buffer: it is read only after the process has exited.
+	stderrFile, err := os.Create(filepath.Join(dir, "stderr"))
+	if err != nil {
+		t.Fatal(err)
 	}
-	deadline := time.Now().Add(10 * time.Second)
+	defer stderrFile.Close()
+	addr := servertest.FreeAddress(t)
+	cmd := exec.Command(binary, "--web.listen-address="+addr, "--app.working-dir="+dir,
+		"--log.file="+logPath, "--no-collector.sqlite", "--no-collector.logs")
+	cmd.Stdout, cmd.Stderr = stderrFile, stderrFile
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+
+	deadline := time.Now().Add(20 * time.Second)
 	for {
 		b, _ := os.ReadFile(logPath)
 		if strings.Contains(string(b), "starting candy_cadence_exporter") && strings.Contains(string(b), "Listening on") {
@@ -101,8 +113,13 @@ func TestBinaryLogFile(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	if stderr.Len() != 0 {
-		t.Errorf("with --log.file, stderr got %q", stderr)
+	if code, _ := get(t, http.DefaultClient, http.MethodGet, "http://"+addr+"/metrics"); code != http.StatusOK {
+		t.Fatalf("/metrics: %d", code)
+	}
+	_ = cmd.Process.Kill()
+	_ = cmd.Wait()
+	if out, _ := os.ReadFile(stderrFile.Name()); len(out) != 0 {
+		t.Errorf("with --log.file, stderr got %q", out)
 	}
 }
 
