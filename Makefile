@@ -5,11 +5,18 @@ PKG       := github.com/candy-cadence/candy_cadence_exporter
 BUILD_DIR := .build
 TOOLS_BIN := $(CURDIR)/.tools/bin
 
+# Build settings: this block is the one place for build tags and linker flags. `make build`,
+# `crossbuild` and `release` use it; .promu.yml mirrors it for those who build with promu, and
+# TestPromuAgreesWithMakefile (release_test.go, part of `make test`) fails when the two differ
+# (`make -s build-config` prints what it compares).
 VERSION    := $(shell cat VERSION)
 REVISION   := $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
 BRANCH     := $(shell git rev-parse --abbrev-ref HEAD 2>/dev/null || echo unknown)
-BUILD_USER := $(shell whoami)@$(shell hostname)
-BUILD_DATE := $(shell date -u +%Y%m%d-%H:%M:%S)
+BUILD_USER ?= $(shell whoami)@$(shell hostname)
+# The build date is the commit's, not the clock's, so that building a commit twice gives the
+# same binaries and archives (SOURCE_DATE_EPOCH as reproducible-builds.org defines it).
+SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || date +%s)
+BUILD_DATE := $(shell date -u -d @$(SOURCE_DATE_EPOCH) +%Y%m%d-%H:%M:%S)
 VERSION_PKG := github.com/prometheus/common/version
 LDFLAGS := -X $(VERSION_PKG).Version=$(VERSION) -X $(VERSION_PKG).Revision=$(REVISION) \
            -X $(VERSION_PKG).Branch=$(BRANCH) -X $(VERSION_PKG).BuildUser=$(BUILD_USER) \
@@ -20,6 +27,20 @@ LDFLAGS := -X $(VERSION_PKG).Version=$(VERSION) -X $(VERSION_PKG).Revision=$(REV
 # sqlite_fts5: the application's library has FTS5 tables, which PRAGMA quick_check verifies.
 GO_TAGS := netgo osusergo sqlite_omit_load_extension sqlite_fts5
 STATIC  := -linkmode external -extldflags "-static"
+# -trimpath: no path of the build machine in the binaries (reproducible, and nothing private).
+GO_BUILD := $(GO) build -trimpath -tags '$(GO_TAGS)' -ldflags '$(LDFLAGS) $(STATIC)'
+# The Windows build that the logon task starts: the GUI subsystem, so that Windows never gives
+# it a console window (see deploy/windows/README.md). Same code, same flags otherwise.
+WINDOWS_NOWINDOW_LDFLAGS := -H windowsgui
+
+# What a release holds besides the binaries (every command under cmd/), on which platforms.
+# dashboards/ joins when it exists: paths that do not exist are left out here and must not
+# be listed in .promu.yml either.
+COMMANDS          := $(notdir $(wildcard cmd/*))
+RELEASE_FILES     := README.md LICENSE CHANGELOG.md rules dashboards deploy
+RELEASE_PLATFORMS := linux/amd64 windows/amd64
+RELEASE_DIR       := $(BUILD_DIR)/release
+RELEASE_PREFIX    := $(BIN)-$(VERSION)
 
 # Pinned tool versions, fetched into .tools/bin when not already on PATH.
 PROMTOOL_VERSION    := v0.316.0
@@ -44,17 +65,20 @@ FUZZTIME ?= 10s
 # tables); a -tags on the command line, as in build, replaces this one.
 export GOFLAGS += -tags=sqlite_fts5
 
-.PHONY: all build run test unit server-test fuzz rules-test lint fmt vet staticcheck crossbuild build-windows tools clean
+.PHONY: all build run test unit server-test fuzz rules-test lint fmt vet staticcheck crossbuild build-windows tools clean \
+        release release-linux-amd64 release-windows-amd64 release-test build-config
 
 all: lint build test
 
 build:
-	$(GO) build -tags '$(GO_TAGS)' -ldflags '$(LDFLAGS) $(STATIC)' -o $(BIN) ./cmd/$(BIN)
+	$(GO_BUILD) -o $(BIN) ./cmd/$(BIN)
 
 run: build
 	./$(BIN) $(ARGS)
 
-test: lint unit server-test fuzz rules-test build-windows
+# The release is built and checked when it can be (mingw for the Windows binaries);
+# otherwise the Windows code is at least compiled.
+test: lint unit server-test fuzz rules-test $(if $(WINDOWS_CC),release-test,build-windows)
 
 # The tests that start a real Prometheus or Alertmanager: `unit` leaves them to `server-test`,
 # so that unit tests need no server binaries.
@@ -98,17 +122,62 @@ vet:
 staticcheck: $(STATICCHECK)
 	$(STATICCHECK) ./...
 
-crossbuild:
-	GOOS=linux GOARCH=amd64 CGO_ENABLED=1 $(GO) build -tags '$(GO_TAGS)' -ldflags '$(LDFLAGS) $(STATIC)' -o $(BUILD_DIR)/linux-amd64/$(BIN) ./cmd/$(BIN)
-	$(MAKE) build-windows
+crossbuild: release-linux-amd64 release-windows-amd64
 
+# Windows binaries need a mingw C compiler for go-sqlite3; without one the code is still
+# compiled (without cgo) so that every Windows-only file of ours is checked.
 build-windows:
 ifneq ($(WINDOWS_CC),)
-	GOOS=windows GOARCH=amd64 CGO_ENABLED=1 CC=$(WINDOWS_CC) $(GO) build -tags '$(GO_TAGS)' -ldflags '$(LDFLAGS) $(STATIC)' -o $(BUILD_DIR)/windows-amd64/$(BIN).exe ./cmd/$(BIN)
+	GOOS=windows GOARCH=amd64 CGO_ENABLED=1 CC=$(WINDOWS_CC) $(GO_BUILD) -o $(BUILD_DIR)/windows-amd64/$(BIN).exe ./cmd/$(BIN)
 else
 	@echo "x86_64-w64-mingw32-gcc not found: building windows/amd64 without cgo (apt-get install gcc-mingw-w64-x86-64 for the real build)"
-	GOOS=windows GOARCH=amd64 CGO_ENABLED=0 $(GO) build -tags '$(GO_TAGS)' -ldflags '$(LDFLAGS)' -o $(BUILD_DIR)/windows-amd64/$(BIN).exe ./cmd/$(BIN)
+	GOOS=windows GOARCH=amd64 CGO_ENABLED=0 $(GO) build -trimpath -tags '$(GO_TAGS)' -ldflags '$(LDFLAGS)' -o $(BUILD_DIR)/windows-amd64/$(BIN).exe ./cmd/$(BIN)
 endif
+
+# make release: one archive per platform in .build/release/ with every command, the files of
+# RELEASE_FILES that exist, and sha256sums.txt. Same commit, same toolchain: same bytes.
+release: release-linux-amd64 release-windows-amd64
+	cd $(RELEASE_DIR) && sha256sum $(RELEASE_PREFIX).*.tar.gz $(RELEASE_PREFIX).*.zip > sha256sums.txt
+	@cat $(RELEASE_DIR)/sha256sums.txt
+
+release-linux-amd64:
+	rm -rf $(BUILD_DIR)/linux-amd64 && mkdir -p $(BUILD_DIR)/linux-amd64 $(RELEASE_DIR)
+	for cmd in $(COMMANDS); do \
+	  GOOS=linux GOARCH=amd64 CGO_ENABLED=1 $(GO_BUILD) -o $(BUILD_DIR)/linux-amd64/$$cmd ./cmd/$$cmd || exit 1; \
+	done
+	$(GO) run ./internal/cmd/releasearchive -o $(RELEASE_DIR)/$(RELEASE_PREFIX).linux-amd64.tar.gz \
+	  -prefix $(RELEASE_PREFIX).linux-amd64 -mtime $(SOURCE_DATE_EPOCH) \
+	  $(BUILD_DIR)/linux-amd64/* $(wildcard $(RELEASE_FILES))
+
+release-windows-amd64:
+ifeq ($(WINDOWS_CC),)
+	@echo "release-windows-amd64: x86_64-w64-mingw32-gcc not found (apt-get install gcc-mingw-w64-x86-64)"; exit 1
+endif
+	rm -rf $(BUILD_DIR)/windows-amd64 && mkdir -p $(BUILD_DIR)/windows-amd64 $(RELEASE_DIR)
+	for cmd in $(COMMANDS); do \
+	  GOOS=windows GOARCH=amd64 CGO_ENABLED=1 CC=$(WINDOWS_CC) $(GO_BUILD) -o $(BUILD_DIR)/windows-amd64/$$cmd.exe ./cmd/$$cmd || exit 1; \
+	done
+	GOOS=windows GOARCH=amd64 CGO_ENABLED=1 CC=$(WINDOWS_CC) $(GO) build -trimpath -tags '$(GO_TAGS)' \
+	  -ldflags '$(LDFLAGS) $(STATIC) $(WINDOWS_NOWINDOW_LDFLAGS)' -o $(BUILD_DIR)/windows-amd64/$(BIN)_nowindow.exe ./cmd/$(BIN)
+	$(GO) run ./internal/cmd/releasearchive -o $(RELEASE_DIR)/$(RELEASE_PREFIX).windows-amd64.zip \
+	  -prefix $(RELEASE_PREFIX).windows-amd64 -mtime $(SOURCE_DATE_EPOCH) \
+	  $(BUILD_DIR)/windows-amd64/* $(wildcard $(RELEASE_FILES))
+
+# Builds the release and checks what is in it (layout, checksums, --version of the Linux
+# binary): TestReleaseArchives in release_test.go, which skips when no release was built.
+release-test: release
+	CANDY_CADENCE_RELEASE_DIR=$(CURDIR)/$(RELEASE_DIR) $(GO) test -count=1 -run '^TestRelease' .
+
+# What TestPromuAgreesWithMakefile compares with .promu.yml.
+build-config:
+	@echo 'tags=$(GO_TAGS)'
+	@echo 'flags=-trimpath'
+	@echo 'ldflags=$(LDFLAGS) $(STATIC)'
+	@echo 'commands=$(COMMANDS)'
+	@echo 'release_files=$(wildcard $(RELEASE_FILES))'
+	@echo 'platforms=$(RELEASE_PLATFORMS)'
+	@echo 'version=$(VERSION)'
+	@echo 'revision=$(REVISION)'
 
 tools: $(PROMTOOL) $(AMTOOL) $(PROMETHEUS) $(ALERTMANAGER) $(STATICCHECK)
 

@@ -63,11 +63,19 @@ func run(args []string, stderr io.Writer) int {
 	)
 	logConfig := &promslog.Config{Writer: stderr}
 	promslogflag.AddFlags(app, logConfig)
+	logFile := addLogFileFlags(app)
+	enableProfiling := addProfilingFlag(app)
 	collectorFlags := addCollectorFlags(app)
 
 	if _, err := app.Parse(args); err != nil {
 		return startupError(stderr, flagError(app, args, err))
 	}
+	logOut, errOut, closeLog, err := logFile.open(stderr)
+	if err != nil {
+		return startupError(stderr, err)
+	}
+	defer closeLog()
+	logConfig.Writer, stderr = logOut, errOut
 	logger := promslog.New(logConfig)
 
 	if *webFlags.WebConfigFile != "" {
@@ -113,8 +121,10 @@ func run(args []string, stderr io.Writer) int {
 			_, _ = io.WriteString(w, "Healthy\n")
 		}
 	})
+	profiling := handleProfiling(mux, *enableProfiling)
 	if *metricsPath != "/" {
 		landing, err := web.NewLandingPage(web.LandingConfig{
+			Profiling:   profiling,
 			Name:        "Candy-Cadence Exporter",
 			Description: "Prometheus exporter for the Candy-Cadence desktop application",
 			Version:     version.Info(),
