@@ -331,6 +331,7 @@ func visualisation(p Panel) (dashboard.Panel, error) {
 	case Table:
 		return table.NewPanelBuilder().
 			ShowHeader(true).
+			Footer(common.NewTableFooterOptionsBuilder().Show(false).Reducer([]string{"sum"})).
 			CellHeight(common.TableCellHeightSm).
 			Build()
 	case Heatmap:
@@ -403,14 +404,14 @@ func instanceLinkOverride() dashboard.DashboardFieldConfigSourceOverrides {
 		"&${" + DatasourceVar + ":queryparam}&${" + JobVar + ":queryparam}&${" + SiteVar + ":queryparam}&${__url_time_range}"
 	return dashboard.DashboardFieldConfigSourceOverrides{
 		Matcher: dashboard.MatcherConfig{Id: "byName", Options: InstanceVar},
-		Properties: []dashboard.DynamicConfigValue{{Id: "links", Value: []dashboard.DashboardLink{{
+		Properties: []dashboard.DynamicConfigValue{{Id: "links", Value: links(dashboard.DashboardLink{
 			Title:   "Open workstation ${__value.raw}",
 			Type:    dashboard.DashboardLinkTypeLink,
 			Url:     ptr(url),
 			Tags:    []string{},
 			Icon:    "dashboard",
 			Tooltip: "Workstation dashboard",
-		}}}},
+		})}},
 	}
 }
 
@@ -420,7 +421,7 @@ func runbookOverrides() []dashboard.DashboardFieldConfigSourceOverrides {
 	return []dashboard.DashboardFieldConfigSourceOverrides{
 		{
 			Matcher: dashboard.MatcherConfig{Id: "byName", Options: "alertname"},
-			Properties: []dashboard.DynamicConfigValue{{Id: "links", Value: []dashboard.DashboardLink{{
+			Properties: []dashboard.DynamicConfigValue{{Id: "links", Value: links(dashboard.DashboardLink{
 				Title:       "Runbook: ${__value.raw}",
 				Type:        dashboard.DashboardLinkTypeLink,
 				Url:         ptr("${__data.fields." + runbookLabel + "}"),
@@ -428,11 +429,25 @@ func runbookOverrides() []dashboard.DashboardFieldConfigSourceOverrides {
 				Icon:        "doc",
 				Tooltip:     "Runbook section of this alert",
 				TargetBlank: true,
-			}}}},
+			})}},
 		},
 		{
 			Matcher:    dashboard.MatcherConfig{Id: "byName", Options: runbookLabel},
 			Properties: []dashboard.DynamicConfigValue{{Id: "custom.hidden", Value: true}},
 		},
 	}
+}
+
+// links returns data links as the generic JSON values Grafana's override properties hold, so
+// that a decoded dashboard encodes to the same bytes (its keys in sorted order).
+func links(ls ...dashboard.DashboardLink) any {
+	data, err := json.Marshal(ls)
+	if err != nil {
+		panic(err) // a DashboardLink always encodes
+	}
+	var v any
+	if err := json.Unmarshal(data, &v); err != nil {
+		panic(err)
+	}
+	return v
 }

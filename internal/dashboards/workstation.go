@@ -159,7 +159,7 @@ func workstation() Dashboard {
 					Title:       "Data directory time to full",
 					Description: "Time until each filesystem holding the application's data is full, at the rate its free space fell over the last 6 hours. Empty while it is not filling.",
 					Kind:        Stat, Unit: "s", Width: 8, NoValue: "not filling",
-					Queries: []Query{{Expr: `(` + m("candy_cadence_host_filesystem_avail_bytes") + ` / -deriv(` + m("candy_cadence_host_filesystem_avail_bytes") + `[6h])) > 0`, Legend: "{{mountpoint}}", Instant: true}},
+					Queries:  []Query{{Expr: `(` + m("candy_cadence_host_filesystem_avail_bytes") + ` / -deriv(` + m("candy_cadence_host_filesystem_avail_bytes") + `[6h])) > 0`, Legend: "{{mountpoint}}", Instant: true}},
 					Unfilled: "only while a disk fills: the live check does not fill the test machine's disk",
 				},
 				{
