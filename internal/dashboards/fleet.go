@@ -71,7 +71,7 @@ func fleet(runbooks map[string]string) Dashboard {
 					Description: "Collectors that failed in the last scrape, over all workstations (candy_cadence_exporter_collector_success == 0). The exporter's log says why.",
 					Kind:        Stat, Unit: "none", Width: 4, NoValue: "0",
 					Queries:  []Query{{Expr: `count(` + m("candy_cadence_exporter_collector_success") + ` == 0)`, Instant: true}},
-					Unfilled: "only when a collector fails (a source that stops the whole collector): the live check's broken database fails the library probe, not the collector",
+					Unfilled: "only when a collector fails, which is a panic or an overrun of the scrape deadline: a broken source (the live check's database that is not one) shows as its own up metric while the collector succeeds",
 				},
 			}},
 			{Title: "Service level objectives (30 days)", Panels: []Panel{
