@@ -1,3 +1,5 @@
+//lint:file-ignore SA1019 the SDK deprecates its classic dashboard type for the v2 schema, but the classic JSON model is what Grafana provisions and imports (see Build).
+
 package dashboards
 
 import (
@@ -97,7 +99,6 @@ func datasourceRef() common.DataSourceRef {
 // Grafana 12 with a feature flag imports; file provisioning and import in every Grafana in use
 // read the classic JSON model, so that is what is built.
 func Build(d Dashboard) (dashboard.Dashboard, error) {
-	//lint:ignore SA1019 the classic JSON model is what Grafana provisions and imports (see above).
 	b := dashboard.NewDashboardBuilder(d.Title).
 		Uid(d.UID).
 		Description(d.Description).

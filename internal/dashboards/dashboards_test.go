@@ -1,3 +1,5 @@
+//lint:file-ignore SA1019 the dashboards are the SDK's classic dashboard type (see Build).
+
 package dashboards
 
 import (
