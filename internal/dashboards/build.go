@@ -401,7 +401,7 @@ func thresholdOverrides(p Panel) []dashboard.DashboardFieldConfigSourceOverrides
 // instanceLinkOverride makes a table's instance cells open the workstation dashboard for that
 // instance, carrying the data source, job, site and time range: the fleet view's drill-down.
 func instanceLinkOverride() dashboard.DashboardFieldConfigSourceOverrides {
-	url := "/d/" + WorkstationUID + "/?var-" + InstanceVar + "=${__value.raw}" +
+	url := "/d/" + WorkstationUID + "?var-" + InstanceVar + "=${__value.raw}" +
 		"&${" + DatasourceVar + ":queryparam}&${" + JobVar + ":queryparam}&${" + SiteVar + ":queryparam}&${__url_time_range}"
 	return dashboard.DashboardFieldConfigSourceOverrides{
 		Matcher: dashboard.MatcherConfig{Id: "byName", Options: InstanceVar},

@@ -52,7 +52,8 @@ func TestPanelsAgainstLivePrometheus(t *testing.T) {
 	rangeSeconds := strconv.Itoa(int(end.Sub(start).Seconds()) + 1)
 
 	checked := 0
-	for _, d := range All(runbooks(t)) {
+	rb := runbooks(t)
+	for _, d := range All(rb) {
 		for _, row := range d.Rows {
 			for _, p := range row.Panels {
 				vars := map[string]string{JobVar: ".+", SiteVar: ".*", InstanceVar: ".+"}
@@ -74,7 +75,10 @@ func TestPanelsAgainstLivePrometheus(t *testing.T) {
 					var n int
 					var err error
 					if q.Instant || p.Kind == Table {
-						n, err = prom.instant(expr, end)
+						var series []map[string]string
+						series, err = prom.instantSeries(expr, end)
+						n = len(series)
+						checkLinkLabels(t, d.Title+" / "+p.Title, p, series, rb)
 					} else {
 						n, err = prom.rangeQuery(expr, start, end, liveStep)
 					}
@@ -90,6 +94,20 @@ func TestPanelsAgainstLivePrometheus(t *testing.T) {
 		}
 	}
 	t.Logf("%d queries checked over %s of scenarios", checked, end.Sub(start).Round(time.Second))
+}
+
+// checkLinkLabels checks that a table's rows carry what its links open: the instance of the
+// workstation dashboard, the runbook address of each alert the rules know.
+func checkLinkLabels(t *testing.T, where string, p Panel, series []map[string]string, runbooks map[string]string) {
+	t.Helper()
+	for _, s := range series {
+		if p.InstanceLink && s[InstanceVar] == "" {
+			t.Errorf("%s: a row without the instance its link opens: %v", where, s)
+		}
+		if p.RunbookLink && s[runbookLabel] != runbooks[s["alertname"]] {
+			t.Errorf("%s: alert %s links to %q, want its runbook_url %q", where, s["alertname"], s[runbookLabel], runbooks[s["alertname"]])
+		}
+	}
 }
 
 // expand substitutes the dashboard's variables and Grafana's interval variables.
