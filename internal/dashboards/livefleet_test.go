@@ -252,7 +252,9 @@ func (ws *simWorkstation) logBusyDesktop(ctx context.Context, debug bool) {
 // the global exception hook's critical MemoryError.
 func (ws *simWorkstation) logTroubles(t *testing.T) {
 	t.Helper()
-	ws.write("WARNING", 7)
+	// A record's variant changes every 7 records: 14 WARNING records hold a PERFORMANCE ALERT
+	// and 35 ERROR records every error variant, wherever the sequence stands.
+	ws.write("WARNING", 14)
 	ws.write("ERROR", 35)
 	ws.mu.Lock()
 	for (ws.seq/7)%2 != 0 { // the CRITICAL variants alternate every 7 records: MemoryError first
