@@ -80,7 +80,7 @@ func logs() Dashboard {
 				},
 				{
 					Title:       "Mean by operation",
-					Description: "Mean duration of each operation. The dashed line is the KPI target for the mean response time of rules/thresholds.yml (2 s).",
+					Description: "Mean duration of each operation. The dashed line is the KPI target for the mean response time of rules/thresholds.yml.",
 					Kind:        TimeSeries, Unit: "s", Width: 12,
 					Queries: []Query{
 						{Expr: `sum by (operation) (rate(` + m("candy_cadence_operation_duration_seconds_sum") + `[$__rate_interval])) / (sum by (operation) (rate(` + m("candy_cadence_operation_duration_seconds_count") + `[$__rate_interval])) > 0)`, Legend: "{{operation}}"},
