@@ -277,10 +277,15 @@ func buildPanel(d Dashboard, p Panel) (dashboard.Panel, error) {
 		built.FieldConfig.Overrides = append(built.FieldConfig.Overrides, runbookOverrides()...)
 	}
 	if p.Kind == Table {
-		built.Transformations = []dashboard.DataTransformerConfig{{
-			Id:      "organize",
-			Options: map[string]any{"excludeByName": map[string]bool{"Time": true, "__name__": true}},
-		}}
+		exclude := map[string]bool{"Time": true, "__name__": true}
+		for _, c := range p.HideColumns {
+			exclude[c] = true
+		}
+		options := map[string]any{"excludeByName": exclude}
+		if p.ValueColumn != "" {
+			options["renameByName"] = map[string]string{"Value": p.ValueColumn}
+		}
+		built.Transformations = []dashboard.DataTransformerConfig{{Id: "organize", Options: options}}
 	}
 	return built, nil
 }

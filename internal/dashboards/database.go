@@ -50,7 +50,7 @@ func database() Dashboard {
 				{
 					Title:       "Journal mode",
 					Description: "How each database journals its writes (candy_cadence_db_info): the application's library runs in WAL mode.",
-					Kind:        Table, Unit: "none", Width: 4,
+					Kind:        Table, Unit: "none", Width: 4, HideColumns: []string{"Value"},
 					Queries: []Query{{Expr: `max by (db, journal_mode) (` + m("candy_cadence_db_info") + `)`, Instant: true}},
 					Fill:    Running,
 				},
@@ -118,7 +118,7 @@ func database() Dashboard {
 				{
 					Title:       "Rows by table",
 					Description: "Rows of each application table that exists, per database (candy_cadence_db_rows; refreshed in the background).",
-					Kind:        Table, Unit: "short", Width: 8,
+					Kind:        Table, Unit: "short", Width: 8, ValueColumn: "rows",
 					Queries: []Query{{Expr: `max by (db, table) (` + m("candy_cadence_db_rows") + `)`, Instant: true}},
 					Fill:    Running,
 				},

@@ -85,6 +85,9 @@ type Panel struct {
 	// Steps are fixed colour steps (value: colour) for stats and gauges whose bounds are part of
 	// the quantity itself (0 of a budget), never a tunable threshold.
 	Steps []Step
+	// ValueColumn names a table's value column; HideColumns are left out of the table.
+	ValueColumn string
+	HideColumns []string
 	// InstanceLink makes the table's instance column open the workstation dashboard.
 	InstanceLink bool
 	// RunbookLink makes the table's alertname column open the alert's runbook section.
