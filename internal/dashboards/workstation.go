@@ -82,7 +82,7 @@ func workstation() Dashboard {
 				{
 					Title:       "Threads and handles",
 					Description: "Threads of the application and its open file descriptors (Windows: handles). A steady climb is a leak.",
-					Kind:        TimeSeries, Unit: "short", Width: 8,
+					Kind:        TimeSeries, Unit: "short", Width: 12,
 					Queries: []Query{
 						{Expr: m("candy_cadence_process_threads"), Legend: "threads"},
 						{Expr: m("candy_cadence_process_open_fds"), Legend: "handles / fds"},
@@ -92,7 +92,7 @@ func workstation() Dashboard {
 				{
 					Title:       "Application disk I/O",
 					Description: "Bytes the application reads from and writes to storage per second.",
-					Kind:        TimeSeries, Unit: "Bps", Width: 8,
+					Kind:        TimeSeries, Unit: "Bps", Width: 12,
 					Queries: []Query{
 						{Expr: `sum(rate(` + m("candy_cadence_process_read_bytes_total") + `[$__rate_interval]))`, Legend: "read"},
 						{Expr: `sum(rate(` + m("candy_cadence_process_written_bytes_total") + `[$__rate_interval]))`, Legend: "written"},
