@@ -92,6 +92,17 @@ func TestCommittedDashboardsAreGenerated(t *testing.T) {
 	}
 }
 
+// TestGenerationIsDeterministic: map iteration or anything else unordered would make the
+// committed files flap between runs.
+func TestGenerationIsDeterministic(t *testing.T) {
+	first, second := generated(t), generated(t)
+	for name, data := range first {
+		if !bytes.Equal(data, second[name]) {
+			t.Errorf("%s differs between two generations: %s", name, firstDifference(data, second[name]))
+		}
+	}
+}
+
 func firstDifference(a, b []byte) string {
 	al, bl := bytes.Split(a, []byte("\n")), bytes.Split(b, []byte("\n"))
 	for i := range min(len(al), len(bl)) {
