@@ -32,6 +32,8 @@ type LogsConfig struct {
 	// KeepOpen holds files open between reads (see tailer.Config); set by NewLogsConfig's
 	// caller from tailer.DefaultKeepOpen.
 	KeepOpen bool
+	// MaxFiles bounds the files followed at once; 0 means tailer.DefaultMaxFiles.
+	MaxFiles int
 
 	// lineObserver, when set, sees every line before it is parsed (the exactness test).
 	lineObserver func(line []byte)
@@ -106,6 +108,16 @@ var (
 		"Log files that began after the exporter started: a new file per rotation, or a new file at a renamed file's name.", nil, nil)
 	logTruncationsDesc = prometheus.NewDesc(prometheus.BuildFQName(Namespace, "log", "truncations_total"),
 		"Log files whose content was replaced in place (copytruncate, or the application reopening the same name with mode 'w' within one second) and which were read again from the start.", nil, nil)
+	logLostBytesDesc = prometheus.NewDesc(prometheus.BuildFQName(Namespace, "log", "lost_bytes_total"),
+		"Bytes seen in a log file that was replaced or removed before they were read. A lower bound of what was lost: see candy_cadence_log_lost_files_total.", nil, nil)
+	logLostFilesDesc = prometheus.NewDesc(prometheus.BuildFQName(Namespace, "log", "lost_files_total"),
+		"Log files, or in-place incarnations of one, known to have held data that was never read: replaced or removed with writes unread, or gone before they could be opened. While it does not grow, the log counts are complete; when it grows, they are a lower bound.", nil, nil)
+	logFilesUnreadableDesc = prometheus.NewDesc(prometheus.BuildFQName(Namespace, "log", "files_unreadable"),
+		"Log files that match the patterns but could not be opened at the last scan; their lines are not counted.", nil, nil)
+	logDirsUnreadableDesc = prometheus.NewDesc(prometheus.BuildFQName(Namespace, "log", "directories_unreadable"),
+		"Log directories that exist but could not be listed at the last scan; files already followed are kept and read.", nil, nil)
+	logFilesOverLimitDesc = prometheus.NewDesc(prometheus.BuildFQName(Namespace, "log", "files_over_limit"),
+		"Log files that match the patterns but are not followed because --collector.logs.max-files are.", nil, nil)
 )
 
 // LogsCollector counts what the application's logs report. A goroutine follows the files and
@@ -143,6 +155,9 @@ func newLogsCollector(cfg LogsConfig, logger *slog.Logger) (*LogsCollector, erro
 	if cfg.PollInterval <= 0 {
 		return nil, fmt.Errorf("--collector.logs.poll-interval must be positive, got %v", cfg.PollInterval)
 	}
+	if cfg.MaxFiles < 0 {
+		return nil, fmt.Errorf("--collector.logs.max-files must not be negative, got %d", cfg.MaxFiles)
+	}
 	if cfg.MaxLineBytes == 0 {
 		cfg.MaxLineBytes = tailer.DefaultMaxLineBytes
 	}
@@ -154,8 +169,11 @@ func newLogsCollector(cfg LogsConfig, logger *slog.Logger) (*LogsCollector, erro
 		MaxLineBytes: cfg.MaxLineBytes,
 		KeepOpen:     cfg.KeepOpen,
 		FileEvents:   cfg.FileEvents,
-		Logger:       logger,
-		Now:          cfg.now,
+		MaxFiles:     cfg.MaxFiles,
+		// The application opens its main log files only with mode 'w': a reopen is new content.
+		TruncatingReopen: LogFilePatterns[:1],
+		Logger:           logger,
+		Now:              cfg.now,
 		NewSink: func() tailer.FileSink {
 			return &logFileSink{counters: counters, observe: cfg.lineObserver}
 		},
@@ -182,6 +200,11 @@ func (c *LogsCollector) Update(_ context.Context, ch chan<- prometheus.Metric) e
 	ch <- prometheus.MustNewConstMetric(logReadBytesDesc, prometheus.CounterValue, float64(s.BytesRead.Load()))
 	ch <- prometheus.MustNewConstMetric(logRotationsDesc, prometheus.CounterValue, float64(s.Rotations.Load()))
 	ch <- prometheus.MustNewConstMetric(logTruncationsDesc, prometheus.CounterValue, float64(s.Truncations.Load()))
+	ch <- prometheus.MustNewConstMetric(logLostBytesDesc, prometheus.CounterValue, float64(s.LostBytes.Load()))
+	ch <- prometheus.MustNewConstMetric(logLostFilesDesc, prometheus.CounterValue, float64(s.LostFiles.Load()))
+	ch <- prometheus.MustNewConstMetric(logFilesUnreadableDesc, prometheus.GaugeValue, float64(s.Unreadable.Load()))
+	ch <- prometheus.MustNewConstMetric(logDirsUnreadableDesc, prometheus.GaugeValue, float64(s.UnlistedDirs.Load()))
+	ch <- prometheus.MustNewConstMetric(logFilesOverLimitDesc, prometheus.GaugeValue, float64(s.OverLimit.Load()))
 	return nil
 }
 

@@ -21,6 +21,8 @@ func addLogsFlags(app *kingpin.Application) collectorEntry {
 		Default("50").Int()
 	poll := app.Flag("collector.logs.poll-interval", "How often the log files are scanned, besides file events.").
 		Default("1s").Duration()
+	maxFiles := app.Flag("collector.logs.max-files", "Most log files followed at once (each holds a descriptor); further matching files are reported in candy_cadence_log_files_over_limit, not read.").
+		Default("100").Int()
 	events := app.Flag("collector.logs.file-events", "React to file system events between polls; disable where the file system has none (some network shares).").
 		Default("true").Bool()
 	return collectorEntry{
@@ -40,6 +42,7 @@ func addLogsFlags(app *kingpin.Application) collectorEntry {
 				FileEvents:           *events,
 				MaxUnknownErrorTypes: *maxUnknown,
 				KeepOpen:             tailer.DefaultKeepOpen,
+				MaxFiles:             *maxFiles,
 			}, logger)
 			if err != nil {
 				return nil, err
