@@ -57,7 +57,8 @@ func (t *Tailer) Run(ctx context.Context) {
 			defer func() { src.close(); t.events = nil }()
 		}
 	}
-	t.Poll()
+	t.scan()
+	t.readPass() // the loop below reads the rest, slice by slice
 	ticker := time.NewTicker(t.cfg.PollInterval)
 	defer ticker.Stop()
 	scanTimer := time.NewTimer(time.Hour)
@@ -95,7 +96,11 @@ func (t *Tailer) Run(ctx context.Context) {
 			if t.events != nil {
 				t.events.watch(dirs) // a directory that appeared since (the application's first start)
 			}
-			t.Poll()
+			// One slice per file here; the loop above gives the rest, minding ctx and events.
+			t.takeEvents()
+			t.scan()
+			t.readPass()
+			t.idle()
 		case <-scanTimer.C:
 			scanArmed = false
 			if t.scanDue {

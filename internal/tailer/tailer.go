@@ -256,6 +256,11 @@ func (t *Tailer) Poll() {
 	for len(t.toRead) > 0 {
 		t.readPass()
 	}
+	t.idle()
+}
+
+// idle tells the sinks of files without data for a poll interval.
+func (t *Tailer) idle() {
 	now := t.cfg.Now()
 	for _, f := range t.files {
 		// A writer may split one record over several writes: a record is complete only after
@@ -293,7 +298,9 @@ func (t *Tailer) scan() {
 			fresh, freshIDs = append(fresh, path), append(freshIDs, id)
 			continue
 		}
-		t.rename(f, path)
+		if f.seen != t.gen { // a second name (hard link) of a file seen already is not a rename
+			t.rename(f, path)
+		}
 		f.seen = t.gen
 		t.queue(f)
 	}

@@ -44,18 +44,25 @@ type Written struct {
 
 // Run writes through w at the pace for d, with whole-second timestamps as the application's
 // records have, and reports every record once its write returned. The seed fixes the sequence
-// of levels.
+// of levels. Between two operations there is always at least half the interval.
 func (p Pace) Run(w *Writer, d time.Duration, seed uint64, wrote func(Written)) error {
 	rng := rand.New(rand.NewPCG(seed, 15))
+	interval := time.Duration(float64(time.Second) / p.OpsPerSecond)
 	start := time.Now()
+	next := start
 	seq := 0
 	for op := 0; ; op++ {
-		due := time.Duration(float64(op) / p.OpsPerSecond * float64(time.Second))
-		if due >= d {
+		if next.Sub(start) >= d {
 			return nil
 		}
-		if wait := time.Until(start.Add(due)); wait > 0 {
+		if wait := time.Until(next); wait > 0 {
 			time.Sleep(wait)
+		}
+		// Operations keep their schedule, but one delayed (the machine was busy) does not
+		// make the next follow without a pause: a user's operations never come back to back.
+		next = start.Add(time.Duration(op+1) * interval)
+		if earliest := time.Now().Add(interval / 2); next.Before(earliest) {
+			next = earliest
 		}
 		for _, level := range p.op(rng, op) {
 			line, exp := AppRecord(seq, level, time.Now())
