@@ -58,12 +58,6 @@ func (p Pace) Run(w *Writer, d time.Duration, seed uint64, wrote func(Written)) 
 		if wait := time.Until(next); wait > 0 {
 			time.Sleep(wait)
 		}
-		// Operations keep their schedule, but one delayed (the machine was busy) does not
-		// make the next follow without a pause: a user's operations never come back to back.
-		next = start.Add(time.Duration(op+1) * interval)
-		if earliest := time.Now().Add(interval / 2); next.Before(earliest) {
-			next = earliest
-		}
 		for _, level := range p.op(rng, op) {
 			line, exp := AppRecord(seq, level, time.Now())
 			gen, err := w.Write(level, line)
@@ -72,6 +66,12 @@ func (p Pace) Run(w *Writer, d time.Duration, seed uint64, wrote func(Written)) 
 			}
 			wrote(Written{Seq: seq, Gen: gen, Level: level, At: time.Now(), Exp: exp})
 			seq++
+		}
+		// Operations keep their schedule, but one delayed (the machine was busy) does not
+		// make the next follow without a pause: a user's operations never come back to back.
+		next = start.Add(time.Duration(op+1) * interval)
+		if earliest := time.Now().Add(interval / 2); next.Before(earliest) {
+			next = earliest
 		}
 	}
 }
