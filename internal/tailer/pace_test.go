@@ -158,8 +158,8 @@ func (r *paceRun) lags() []time.Duration {
 
 func (r *paceRun) summary() string {
 	lost, twice := r.missed()
-	return fmt.Sprintf("wrote %d records, %d incarnations overwritten by the application; lost %d, read twice %d, foreign %d; rotations %d, restarts %d, reported lost: %d files, %d bytes",
-		len(r.written), r.overwritten, len(lost), len(twice), r.foreign,
+	return fmt.Sprintf("wrote %d records, %d incarnations overwritten by the application; lost %d %v, read twice %d %v, foreign %d; rotations %d, restarts %d, reported lost: %d files, %d bytes",
+		len(r.written), r.overwritten, len(lost), lost[:min(len(lost), 10)], len(twice), twice[:min(len(twice), 10)], r.foreign,
 		r.stats.rotations, r.stats.truncations, r.stats.lostFiles, r.stats.lostBytes)
 }
 

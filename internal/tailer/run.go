@@ -159,6 +159,7 @@ func (t *Tailer) apply(ev fileEvent) {
 	case evCloseWrite:
 		if f := t.byPath[ev.path]; f != nil {
 			f.writerClosed = true
+			f.tracked = true
 			t.queue(f)
 		}
 	}
@@ -194,6 +195,7 @@ func (t *Tailer) created(ev fileEvent) {
 	case err != nil:
 		t.scanDue = true // the scan reports it
 	case f != nil:
+		f.tracked = ev.fresh
 		f.seen = t.gen
 		t.queue(f)
 		t.stats.Files.Store(int64(len(t.files)))

@@ -205,6 +205,7 @@ type file struct {
 	queued     bool // in toRead
 
 	// From file events, in the order the system saw them.
+	tracked      bool // every open for writing since it was created is known: created, or closed, under watch
 	unreadWrite  bool // a write was reported that no read has covered yet
 	writerClosed bool // its writer closed it; a later write comes through a new open
 	reopened     bool // its writer opened it again since the last read: read anew from the start
@@ -671,16 +672,23 @@ func (t *Tailer) read(f *file, reads int) (more bool) {
 // readFrom reads through h. A read is checked after the fact: against the file events that
 // came meanwhile (a reopen of this file) and against its content (replaced while it was read).
 func (t *Tailer) readFrom(f *file, h *os.File, reads int) (more bool) {
+	t.takeEvents() // what happened to the file so far is known before it is read
 	if f.reopened {
 		t.reopen(f)
 	}
-	f.unreadWrite = false // this read covers every write reported so far
+	// This read covers every write reported so far. If it finds the content replaced with no
+	// reopen reported, writes reported before were to the old content, and are lost.
+	unreadBefore := f.unreadWrite && f.truncating && f.tracked && t.events != nil
+	f.unreadWrite = false
 	fi, err := h.Stat()
 	if err != nil {
 		return false
 	}
 	size := fi.Size()
 	if !t.unchanged(f, h, size) {
+		if unreadBefore && f.size <= f.offset {
+			t.lost(f)
+		}
 		t.replaced(f)
 	}
 	f.size = max(f.size, size)
