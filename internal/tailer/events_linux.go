@@ -4,8 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"sync"
+	"syscall"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -20,7 +22,7 @@ import (
 type inotifySource struct {
 	log     *slog.Logger
 	fd      int
-	wake    [2]int // a pipe whose write end stops the waiting goroutine
+	file    *os.File // the descriptor in Go's network poller, which wakes the waiting goroutine
 	readyC  chan struct{}
 	resumeC chan struct{}
 	done    chan struct{}
@@ -40,35 +42,33 @@ func newEventSource(logger *slog.Logger) (eventSource, error) {
 		return nil, fmt.Errorf("inotify: %w", err)
 	}
 	s := &inotifySource{
-		log: logger, fd: fd,
+		log: logger, fd: fd, file: os.NewFile(uintptr(fd), "inotify"),
 		readyC: make(chan struct{}), resumeC: make(chan struct{}), done: make(chan struct{}),
 		dirs: map[int32]string{}, byDir: map[string]int32{}, failed: map[string]bool{},
 		buf: make([]byte, 64<<10),
 	}
-	if err := unix.Pipe2(s.wake[:], unix.O_CLOEXEC|unix.O_NONBLOCK); err != nil {
-		unix.Close(fd)
-		return nil, fmt.Errorf("pipe: %w", err)
+	conn, err := s.file.SyscallConn()
+	if err != nil {
+		s.file.Close()
+		return nil, fmt.Errorf("inotify: %w", err)
 	}
 	s.wg.Add(1)
-	go s.wait()
+	go s.wait(conn)
 	return s, nil
 }
 
-// wait blocks in poll(2) until events are queued, announces them, and waits until the tailer
-// has taken them before it polls again (poll reports a readable descriptor until it is empty).
-func (s *inotifySource) wait() {
+// wait parks in Go's network poller until events are queued (without reading them), announces
+// them, and waits until the tailer has taken them before it waits again.
+func (s *inotifySource) wait(conn syscall.RawConn) {
 	defer s.wg.Done()
+	queued := func(fd uintptr) bool {
+		fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+		n, _ := unix.Poll(fds, 0)
+		return n > 0
+	}
 	for {
-		fds := []unix.PollFd{{Fd: int32(s.fd), Events: unix.POLLIN}, {Fd: int32(s.wake[0]), Events: unix.POLLIN}}
-		if _, err := unix.Poll(fds, -1); err != nil {
-			if errors.Is(err, unix.EINTR) {
-				continue
-			}
-			s.log.Warn("waiting for file events failed; polling only", "err", err)
-			return
-		}
-		if fds[1].Revents != 0 {
-			return
+		if err := conn.Read(queued); err != nil {
+			return // closed
 		}
 		select {
 		case s.readyC <- struct{}{}:
@@ -179,9 +179,6 @@ func (s *inotifySource) parse(b []byte, apply func(fileEvent)) {
 
 func (s *inotifySource) close() {
 	close(s.done)
-	_, _ = unix.Write(s.wake[1], []byte{0})
+	s.file.Close() // wakes the waiting goroutine with an error
 	s.wg.Wait()
-	unix.Close(s.fd)
-	unix.Close(s.wake[0])
-	unix.Close(s.wake[1])
 }
