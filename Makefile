@@ -65,7 +65,7 @@ FUZZTIME ?= 10s
 # tables); a -tags on the command line, as in build, replaces this one.
 export GOFLAGS += -tags=sqlite_fts5
 
-.PHONY: all build run test unit server-test fuzz rules-test lint fmt vet staticcheck crossbuild build-windows tools clean \
+.PHONY: all build run test unit server-test exactness fuzz rules-test lint fmt vet staticcheck crossbuild build-windows tools clean \
         release release-linux-amd64 release-windows-amd64 release-test build-config
 
 all: lint build test
@@ -78,7 +78,7 @@ run: build
 
 # The release is built and checked when it can be (mingw for the Windows binaries);
 # otherwise the Windows code is at least compiled.
-test: lint unit server-test fuzz rules-test $(if $(WINDOWS_CC),release-test,build-windows)
+test: lint unit server-test exactness fuzz rules-test $(if $(WINDOWS_CC),release-test,build-windows)
 
 # The tests that start a real Prometheus or Alertmanager: `unit` leaves them to `server-test`,
 # so that unit tests need no server binaries.
@@ -93,6 +93,13 @@ unit:
 server-test: $(PROMETHEUS) $(ALERTMANAGER)
 	PROMETHEUS=$(PROMETHEUS) ALERTMANAGER=$(ALERTMANAGER) \
 	  $(GO) test -race -count=1 -run '$(SERVER_TESTS)' ./cmd/... ./rules
+
+# Issue 15's bar: at the application's normal pace every log record is read exactly once, ten
+# runs of 20 s in a row. Alone (not beside the other packages' tests, as in unit, which runs it
+# once) and without the race detector, as the exporter runs.
+EXACT_RUNS ?= 10
+exactness:
+	$(GO) test -count=1 -run '^TestNormalRateExact$$' -timeout 15m ./internal/tailer -tailer.exact.runs $(EXACT_RUNS)
 
 # A brief run of each fuzz test beyond its seed corpus (which `unit` already runs); longer by
 # hand: make fuzz FUZZTIME=10m

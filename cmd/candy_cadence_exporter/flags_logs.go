@@ -24,12 +24,15 @@ func addLogsFlags(app *kingpin.Application) collectorEntry {
 	pollFlag := app.Flag("collector.logs.poll-interval", "How often the log files are scanned, besides file events.").
 		Default("1s")
 	poll := pollFlag.Duration()
+	maxFilesFlag := app.Flag("collector.logs.max-files", "Most log files followed at once (each holds a descriptor); further matching files are reported in candy_cadence_log_files_over_limit, not read.").
+		Default("100")
+	maxFiles := maxFilesFlag.Int()
 	events := app.Flag("collector.logs.file-events", "React to file system events between polls; disable where the file system has none (some network shares).").
 		Default("true").Bool()
 	return collectorEntry{
 		name:    "logs",
 		enabled: enabled,
-		flags:   map[string]*kingpin.FlagClause{"Globs": pathFlag, "PollInterval": pollFlag},
+		flags:   map[string]*kingpin.FlagClause{"Globs": pathFlag, "PollInterval": pollFlag, "MaxFiles": maxFilesFlag},
 		build: func(env appdirs.Env, logger *slog.Logger) (collector.Collector, error) {
 			unknown, err := zeroMeansNone(maxUnknownFlag, *maxUnknown)
 			if err != nil {
@@ -41,6 +44,7 @@ func addLogsFlags(app *kingpin.Application) collectorEntry {
 				PollInterval:         explicitDuration(*poll),
 				NoFileEvents:         !*events,
 				MaxUnknownErrorTypes: unknown,
+				MaxFiles:             *maxFiles,
 			}, env, logger)
 		},
 	}

@@ -41,6 +41,9 @@ type Config struct {
 	// their own; later ones count as "other". Zero means DefaultMaxUnknownErrorTypes; negative
 	// means none.
 	MaxUnknownErrorTypes int
+	// MaxFiles bounds the files followed at once (each holds a descriptor); zero means
+	// tailer.DefaultMaxFiles.
+	MaxFiles int
 
 	// keepOpen, when set, replaces the platform's choice (tailer.DefaultKeepOpen) in tests.
 	keepOpen *bool
@@ -55,6 +58,9 @@ type Config struct {
 func (cfg Config) validate() error {
 	if cfg.PollInterval < 0 {
 		return &collector.ConfigError{Field: "PollInterval", Problem: "must be positive"}
+	}
+	if cfg.MaxFiles < 0 {
+		return &collector.ConfigError{Field: "MaxFiles", Problem: "must not be negative"}
 	}
 	return nil
 }
@@ -134,6 +140,16 @@ var (
 		"Log files that began after the exporter started: a new file per rotation, or a new file at a renamed file's name.")
 	logTruncationsDesc = collector.Counter("log_truncations_total",
 		"Log files whose content was replaced in place (copytruncate, or the application reopening the same name with mode 'w' within one second) and which were read again from the start.")
+	logLostBytesDesc = collector.Counter("log_lost_bytes_total",
+		"Bytes seen in a log file that was replaced or removed before they were read. A lower bound of what was lost: see candy_cadence_log_lost_files_total.")
+	logLostFilesDesc = collector.Counter("log_lost_files_total",
+		"Log files, or in-place incarnations of one, known to have held data that was never read: replaced or removed with writes unread, or gone before they could be opened. While it does not grow, the log counts are complete; when it grows, they are a lower bound.")
+	logFilesUnreadableDesc = collector.Gauge("log_files_unreadable",
+		"Log files that match the patterns but could not be opened at the last scan; their lines are not counted.")
+	logDirsUnreadableDesc = collector.Gauge("log_directories_unreadable",
+		"Log directories that exist but could not be listed at the last scan; files already followed are kept and read.")
+	logFilesOverLimitDesc = collector.Gauge("log_files_over_limit",
+		"Log files that match the patterns but are not followed because --collector.logs.max-files are.")
 )
 
 // Collector counts what the application's logs report. A goroutine follows the files and
@@ -194,8 +210,11 @@ func newCollector(cfg Config, logger *slog.Logger) (*Collector, error) {
 		MaxLineBytes: tailer.DefaultMaxLineBytes,
 		KeepOpen:     keepOpen,
 		FileEvents:   !cfg.NoFileEvents,
-		Logger:       logger,
-		Now:          cfg.now,
+		MaxFiles:     cfg.MaxFiles,
+		// The application opens its main log files only with mode 'w': a reopen is new content.
+		TruncatingReopen: logFilePatterns[:1],
+		Logger:           logger,
+		Now:              cfg.now,
 		NewSink: func() tailer.FileSink {
 			return &logFileSink{counters: counters, observe: cfg.lineObserver}
 		},
@@ -222,6 +241,11 @@ func (c *Collector) Update(_ context.Context, ch chan<- prometheus.Metric) error
 	ch <- logReadBytesDesc.Metric(float64(s.BytesRead.Load()))
 	ch <- logRotationsDesc.Metric(float64(s.Rotations.Load()))
 	ch <- logTruncationsDesc.Metric(float64(s.Truncations.Load()))
+	ch <- logLostBytesDesc.Metric(float64(s.LostBytes.Load()))
+	ch <- logLostFilesDesc.Metric(float64(s.LostFiles.Load()))
+	ch <- logFilesUnreadableDesc.Metric(float64(s.Unreadable.Load()))
+	ch <- logDirsUnreadableDesc.Metric(float64(s.UnlistedDirs.Load()))
+	ch <- logFilesOverLimitDesc.Metric(float64(s.OverLimit.Load()))
 	return nil
 }
 
