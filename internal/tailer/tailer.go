@@ -28,7 +28,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -507,10 +506,10 @@ func groupPatterns(globs []string) (dirs []patternDir, wild []string) {
 	return dirs, wild
 }
 
-// hasMeta reports whether a path has pattern characters; escapes count, since an escaped
-// directory must be matched by Glob.
+// hasMeta reports whether a path has pattern characters; escapes count where the platform
+// has them (not on Windows, where \ separates), since an escaped directory must be matched by Glob.
 func hasMeta(path string) bool {
-	return strings.ContainsAny(path, `*?[\`) && (runtime.GOOS != "windows" || strings.ContainsAny(path, "*?["))
+	return strings.ContainsAny(path, globMeta)
 }
 
 // matches reports whether path is one the patterns select.
