@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -35,6 +36,7 @@ type dbSource struct {
 	path      string       // the chosen file
 	pathFound bool         // whether it existed when chosen
 	conn      *sqlitero.DB // open between scrapes only with KeepOpen
+	facts     cachedFacts
 	upState   collector.FailureLog
 }
 
@@ -52,6 +54,7 @@ type dbSample struct {
 	journal string // "wal", "rollback" or "unknown"
 	files   sqlitero.Files
 	up      bool
+	state   dbState
 	facts   cheapFacts
 	stats   *dbStats
 	integ   *integrityResult
@@ -69,6 +72,10 @@ type dbStats struct {
 	rows          map[string]int64 // known application tables that exist
 	groups        []labelGroup     // models by format, or cache entries by level
 	newestModel   time.Time        // zero when unknown
+	// impossibleDates counts models added more than a day in the future; hasDates says the
+	// aggregate reads dates at all (the library's does, the cache's does not).
+	impossibleDates int64
+	hasDates        bool
 }
 
 type integrityResult struct {
@@ -119,8 +126,9 @@ func (s *dbSource) choosePath() string {
 	return p
 }
 
-// scrape reads the cheap facts now and returns the cached ones with them, starting background
-// refreshes when they are due. It never waits for the integrity check.
+// scrape reads the cheap facts now, or takes them from the last read while the files have not
+// changed, and returns the cached expensive ones with them, starting background refreshes when
+// they are due. It never waits for the integrity check.
 func (s *dbSource) scrape(ctx context.Context) dbSample {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -131,12 +139,17 @@ func (s *dbSource) scrape(ctx context.Context) dbSample {
 		err = fmt.Errorf("%s: %w", sample.path, sqlitero.ErrNotExist)
 	}
 	if err == nil {
-		err = s.readFacts(ctx, &sample)
+		err = s.factsNowOrCached(ctx, &sample)
 	}
 	if !s.opts.KeepOpen {
 		s.closeConn()
 	}
-	s.upState.Update(s.logger, slog.LevelWarn, "database cannot be read", "database readable again", err, "path", sample.path)
+	sample.state = classify(err)
+	if err != nil && sample.state == stateUnreadable && sample.files.WAL.Exists && !sample.files.SHM.Exists {
+		err = fmt.Errorf("%w: %s", err, missingSHMExplanation)
+	}
+	s.upState.Update(s.logger, slog.LevelWarn, "database cannot be read", "database readable again", err,
+		"path", sample.path, "state", string(sample.state))
 	if !files.DB.Exists {
 		return sample
 	}
@@ -145,6 +158,67 @@ func (s *dbSource) scrape(ctx context.Context) dbSample {
 	}
 	sample.integ, _ = s.integrityCheck.poll(sample.path, files.DB.ID)
 	return sample
+}
+
+// missingSHMExplanation is logged when a WAL lies beside the database without its index: the
+// application was killed and the -shm removed afterwards. Reading the WAL needs the index, and
+// a reader that may not create files cannot rebuild it; the application rebuilds it the next
+// time it opens the database, and the database reads again from then on.
+const missingSHMExplanation = "the WAL file has no WAL index (-shm) beside it; the exporter never creates files, " +
+	"so it cannot read the database until the application opens it again and rebuilds the index"
+
+// factsCacheAge bounds how long facts read from unchanged files are reused: past it the
+// database is read again even when nothing seems to have changed, so that a lock the
+// application took without writing is seen within this time.
+const factsCacheAge = 30 * time.Second
+
+// cachedFacts are the cheap facts of the last successful read and the state of the files they
+// were read from.
+type cachedFacts struct {
+	valid   bool
+	files   sqlitero.Files
+	header  sqlitero.Header
+	facts   cheapFacts
+	journal string
+	readAt  time.Time
+}
+
+// factsNowOrCached fills the sample's facts. A read opens the database, which parses its whole
+// schema and, when the application was killed and left its WAL, rebuilds the WAL index from
+// the whole WAL: while the files, and the header's change counter and schema cookie, are as
+// they were at the last read, the facts cannot have changed, and that read's facts are reused.
+// Only for a WAL database: there a writer's transaction never blocks a reader, and a
+// connection that locks readers out (exclusive locking mode) writes the WAL as it does, so an
+// unchanged WAL database cannot have become locked. A rollback-journal database can
+// (BEGIN EXCLUSIVE changes no file), so it is always read.
+func (s *dbSource) factsNowOrCached(ctx context.Context, sample *dbSample) error {
+	now := s.opts.Now()
+	abs, err := filepath.Abs(sample.path)
+	if err != nil {
+		return err
+	}
+	header, herr := sqlitero.ReadHeader(abs)
+	c := &s.facts
+	if herr == nil && header.Journal == sqlitero.JournalWAL && c.valid && header == c.header && sameFiles(c.files, sample.files) && now.Sub(c.readAt) < factsCacheAge {
+		sample.facts, sample.journal, sample.up = c.facts, c.journal, true
+		return nil
+	}
+	c.valid = false
+	if err := s.readFacts(ctx, sample); err != nil {
+		return err
+	}
+	if herr == nil && header.Journal == sqlitero.JournalWAL {
+		*c = cachedFacts{valid: true, files: sample.files, header: header, facts: sample.facts, journal: sample.journal, readAt: now}
+	}
+	return nil
+}
+
+// sameFiles reports whether two looks at a database's files saw the same files, unchanged.
+func sameFiles(a, b sqlitero.Files) bool {
+	same := func(x, y sqlitero.FileState) bool {
+		return x.Exists == y.Exists && x.ID == y.ID && x.Size == y.Size && x.ModTime.Equal(y.ModTime)
+	}
+	return same(a.DB, b.DB) && same(a.WAL, b.WAL) && same(a.SHM, b.SHM)
 }
 
 // readFacts reads the cheap facts through the connection, (re)opening it when needed. A read
