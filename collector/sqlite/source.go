@@ -37,6 +37,7 @@ type dbSource struct {
 	pathFound bool         // whether it existed when chosen
 	conn      *sqlitero.DB // open between scrapes only with KeepOpen
 	facts     cachedFacts
+	reads     int // reads of the cheap facts through a connection, as opposed to reuses
 	upState   collector.FailureLog
 }
 
@@ -224,6 +225,7 @@ func sameFiles(a, b sqlitero.Files) bool {
 // readFacts reads the cheap facts through the connection, (re)opening it when needed. A read
 // of an immutable snapshot that raced with a writer is retried once in the new mode.
 func (s *dbSource) readFacts(ctx context.Context, sample *dbSample) error {
+	s.reads++
 	var err error
 	for range 2 {
 		if err = s.ensureConn(sample.files); err != nil {
