@@ -19,7 +19,7 @@ import (
 
 const faultDeadline = 2 * time.Second
 
-func upKey(db string) string        { return `candy_cadence_db_up{db="` + db + `"}` }
+func upKey(db string) string { return `candy_cadence_db_up{db="` + db + `"}` }
 func stateKey(db, state string) string {
 	return `candy_cadence_db_state{db="` + db + `",state="` + state + `"}`
 }
