@@ -356,7 +356,7 @@ func (c *logCounters) errorType(r *applog.Record) prometheus.Counter {
 	if ctr, ok := c.errorTypes[string(r.ErrorType)]; ok {
 		return ctr
 	}
-	if c.unknownTypes >= c.maxUnknown {
+	if c.unknownTypes >= c.maxUnknown || !looksLikeExceptionClass(string(r.ErrorType)) {
 		return c.other
 	}
 	c.unknownTypes++
