@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/candy-cadence/candy_cadence_exporter/internal/appdirs"
 	"github.com/candy-cadence/candy_cadence_exporter/internal/appsim"
 	"github.com/candy-cadence/candy_cadence_exporter/internal/collectortest"
 	"github.com/candy-cadence/candy_cadence_exporter/internal/sqlitero"
@@ -245,5 +247,39 @@ func TestSQLiteHostileBackupDirName(t *testing.T) {
 				t.Errorf("backups = %v, want 2", got)
 			}
 		})
+	}
+}
+
+// Discovery reports what exists now, and never a fallback as found.
+func TestSQLiteDiscovery(t *testing.T) {
+	home, wd := t.TempDir(), t.TempDir()
+	env := appdirs.Env{GOOS: "linux", HomeDir: home, WorkDir: wd}
+	c, err := New(Config{}, env, collectortest.Logger(io.Discard))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	got := c.Discovery()
+	if len(got) != 3 {
+		t.Fatalf("discoveries %+v, want library, cache, backups", got)
+	}
+	for _, d := range got {
+		if d.Found || d.Configured || len(d.LookedIn) == 0 {
+			t.Errorf("nothing exists yet: %+v", d)
+		}
+	}
+	lib := newTestLibrary(t, wd, appsim.LibraryOptions{Models: 1})
+	writeBackup(t, filepath.Join(wd, "data", "backups", "candy_cadence_backup_20241231_235959.db.gz"), 1)
+	got = c.Discovery()
+	if !got[0].Found || got[0].Path != lib.library {
+		t.Errorf("library: %+v, want found at %s", got[0], lib.library)
+	}
+	if !got[2].Found {
+		t.Errorf("backups: %+v, want found", got[2])
+	}
+	// The cache database of the newer layout is cache/cache.db under the working directory
+	// for this layout; the test library put it elsewhere.
+	if got[1].Found {
+		t.Errorf("cache: %+v, want not found", got[1])
 	}
 }
