@@ -283,3 +283,24 @@ func TestSQLiteDiscovery(t *testing.T) {
 		t.Errorf("cache: %+v, want not found", got[1])
 	}
 }
+
+// A background stats refresh that fails (here: the file it was asked about is not the one at
+// the path) drops the reused facts, so a lock or a change that left the files as they were is
+// seen within one stats interval.
+func TestSQLiteFailedRefreshDropsReusedFacts(t *testing.T) {
+	lib := newTestLibrary(t, t.TempDir(), appsim.LibraryOptions{Models: 10})
+	c := newTestSQLiteCollector(t, testSQLiteConfig(lib), nil)
+	for range 3 {
+		scrapeFault(t, c, dbLibrary, 1)
+	}
+	if c.library.reads != 1 {
+		t.Fatalf("read %d times, want once", c.library.reads)
+	}
+	if _, err := c.library.readStats(context.Background(), lib.library, sqlitero.FileID{}); err == nil {
+		t.Fatal("a refresh of another file succeeded")
+	}
+	scrapeFault(t, c, dbLibrary, 1)
+	if c.library.reads != 2 {
+		t.Errorf("after a failed refresh the database was read %d times in all, want twice", c.library.reads)
+	}
+}

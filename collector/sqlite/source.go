@@ -168,20 +168,22 @@ func (s *dbSource) scrape(ctx context.Context) dbSample {
 const missingSHMExplanation = "the WAL file has no WAL index (-shm) beside it; the exporter never creates files, " +
 	"so it cannot read the database until the application opens it again and rebuilds the index"
 
-// factsCacheAge bounds how long facts read from unchanged files are reused: past it the
-// database is read again even when nothing seems to have changed, so that a lock the
-// application took without writing is seen within this time.
-const factsCacheAge = 30 * time.Second
-
 // cachedFacts are the cheap facts of the last successful read and the state of the files they
-// were read from.
+// were read from. Its own mutex guards it: the background stats refresh invalidates it.
 type cachedFacts struct {
+	mu      sync.Mutex
 	valid   bool
 	files   sqlitero.Files
 	header  sqlitero.Header
 	facts   cheapFacts
 	journal string
-	readAt  time.Time
+}
+
+// invalidate makes the next scrape read the database again.
+func (c *cachedFacts) invalidate() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.valid = false
 }
 
 // factsNowOrCached fills the sample's facts. A read opens the database, which parses its whole
@@ -191,25 +193,32 @@ type cachedFacts struct {
 // Only for a WAL database: there a writer's transaction never blocks a reader, and a
 // connection that locks readers out (exclusive locking mode) writes the WAL as it does, so an
 // unchanged WAL database cannot have become locked. A rollback-journal database can
-// (BEGIN EXCLUSIVE changes no file), so it is always read.
+// (BEGIN EXCLUSIVE changes no file), so it is always read. As a safeguard, a background stats
+// refresh that fails (a lock, a change SQLite saw and stat did not) drops the reused facts, so
+// the database is read again off nothing but the files at most one stats interval later.
 func (s *dbSource) factsNowOrCached(ctx context.Context, sample *dbSample) error {
-	now := s.opts.Now()
 	abs, err := filepath.Abs(sample.path)
 	if err != nil {
 		return err
 	}
 	header, herr := sqlitero.ReadHeader(abs)
+	reusable := herr == nil && header.Journal == sqlitero.JournalWAL
 	c := &s.facts
-	if herr == nil && header.Journal == sqlitero.JournalWAL && c.valid && header == c.header && sameFiles(c.files, sample.files) && now.Sub(c.readAt) < factsCacheAge {
+	c.mu.Lock()
+	if reusable && c.valid && header == c.header && sameFiles(c.files, sample.files) {
 		sample.facts, sample.journal, sample.up = c.facts, c.journal, true
+		c.mu.Unlock()
 		return nil
 	}
 	c.valid = false
+	c.mu.Unlock()
 	if err := s.readFacts(ctx, sample); err != nil {
 		return err
 	}
-	if herr == nil && header.Journal == sqlitero.JournalWAL {
-		*c = cachedFacts{valid: true, files: sample.files, header: header, facts: sample.facts, journal: sample.journal, readAt: now}
+	if reusable {
+		c.mu.Lock()
+		c.valid, c.files, c.header, c.facts, c.journal = true, sample.files, header, sample.facts, sample.journal
+		c.mu.Unlock()
 	}
 	return nil
 }
@@ -315,6 +324,7 @@ func (s *dbSource) currentStats(ctx context.Context, path string, id sqlitero.Fi
 func (s *dbSource) readStats(ctx context.Context, path string, id sqlitero.FileID) (dbStats, error) {
 	db, err := s.openMatching(path, id)
 	if err != nil {
+		s.facts.invalidate()
 		return dbStats{}, err
 	}
 	defer db.Close()
@@ -323,10 +333,11 @@ func (s *dbSource) readStats(ctx context.Context, path string, id sqlitero.FileI
 		stats, err = s.stats(ctx, db)
 		return err
 	})
-	if err != nil {
-		return dbStats{}, err
+	if err == nil {
+		err = checkNotStale(db)
 	}
-	if err := checkNotStale(db); err != nil {
+	if err != nil {
+		s.facts.invalidate()
 		return dbStats{}, err
 	}
 	return *stats, nil

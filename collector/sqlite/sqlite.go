@@ -315,9 +315,14 @@ func queryCheapFacts(ctx context.Context, db *sqlitero.DB) (cheapFacts, error) {
 	return f, err
 }
 
+// knownTablesQuery selects the known tables that exist: filtered in SQL, so that a schema of
+// thousands of tables does not cross into Go name by name.
+var knownTablesQuery = `SELECT name FROM sqlite_schema WHERE type = 'table' AND name IN ('` +
+	strings.Join(sqliteKnownTables, "', '") + `')`
+
 // existingTables returns which of sqliteKnownTables the database has.
 func existingTables(ctx context.Context, db *sqlitero.DB) ([]string, error) {
-	rows, err := db.QueryContext(ctx, `SELECT name FROM sqlite_schema WHERE type = 'table'`)
+	rows, err := db.QueryContext(ctx, knownTablesQuery)
 	if err != nil {
 		return nil, err
 	}
