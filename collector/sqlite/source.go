@@ -195,7 +195,7 @@ func (c *cachedFacts) invalidate() {
 // unchanged WAL database cannot have become locked. A rollback-journal database can
 // (BEGIN EXCLUSIVE changes no file), so it is always read. As a safeguard, a background stats
 // refresh that fails (a lock, a change SQLite saw and stat did not) drops the reused facts, so
-// the database is read again off nothing but the files at most one stats interval later.
+// that anything the files' state missed is seen at most one stats interval later.
 func (s *dbSource) factsNowOrCached(ctx context.Context, sample *dbSample) error {
 	abs, err := filepath.Abs(sample.path)
 	if err != nil {
