@@ -124,6 +124,43 @@ func TestBinaryServesMetricsLandingPageAndHealth(t *testing.T) {
 	}
 }
 
+// On a workstation where the application never ran, start-up says what it looked for and
+// which fallback it uses, never that it found one; the metrics say the library is not found,
+// and no label carries a path unless asked for.
+func TestBinaryStartupSaysWhatWasNotFound(t *testing.T) {
+	t.Setenv("HOME", t.TempDir())
+	t.Setenv("XDG_DATA_HOME", "")
+	addr, stderr := startExporter(t, "--no-collector.logs")
+	_, body := get(t, http.DefaultClient, http.MethodGet, "http://"+addr+"/metrics")
+	for _, want := range []string{
+		`msg="data directory not found"`, `msg="library not found"`, `msg="cache not found"`, `msg="backups not found"`, "using_fallback=",
+	} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("start-up log lacks %q:\n%s", want, stderr)
+		}
+	}
+	if strings.Contains(stderr.String(), "directory discovered") || strings.Contains(stderr.String(), `msg="data directory found"`) {
+		t.Errorf("start-up reports a fallback as found:\n%s", stderr)
+	}
+	for _, want := range []string{
+		`candy_cadence_db_state{db="library",state="not_found"} 1`,
+		`candy_cadence_db_state{db="library",state="ok"} 0`,
+		`candy_cadence_db_info{db="library",journal_mode="unknown"} 1`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+	if strings.Contains(body, "path=") {
+		t.Errorf("a label carries a path by default:\n%s", body)
+	}
+
+	addr, _ = startExporter(t, "--no-collector.logs", "--collector.sqlite.path-label")
+	if _, body := get(t, http.DefaultClient, http.MethodGet, "http://"+addr+"/metrics"); !strings.Contains(body, `candy_cadence_db_info{db="library",journal_mode="unknown",path="`) {
+		t.Errorf("--collector.sqlite.path-label: no path label:\n%s", body)
+	}
+}
+
 func TestBinaryDisableExporterMetrics(t *testing.T) {
 	addr, _ := startExporter(t, "--web.disable-exporter-metrics", "--no-collector.host")
 	_, body := get(t, http.DefaultClient, http.MethodGet, "http://"+addr+"/metrics")
