@@ -187,6 +187,24 @@ func TestSQLiteHostileLargeSchemaReadOnce(t *testing.T) {
 	if c.library.reads != 1 {
 		t.Errorf("the unchanged schema was read %d times in 10 scrapes, want once", c.library.reads)
 	}
+	// The background stats refresh keeps the stats of the unchanged database too, reading it
+	// again only every tenth time.
+	files, err := sqlitero.StatFiles(lib.library)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := c.library.statsReads.Load(); n != 1 {
+		t.Fatalf("stats read %d times before, want once", n)
+	}
+	for i := range 2 * (maxKeptRefreshes + 1) {
+		if _, err := c.library.readStats(context.Background(), lib.library, files.DB.ID); err != nil {
+			t.Fatalf("refresh %d: %v", i+1, err)
+		}
+	}
+	if n := c.library.statsReads.Load(); n != 3 {
+		t.Errorf("stats read %d times in 1 + %d refreshes of an unchanged database, want 3", n, 2*(maxKeptRefreshes+1))
+	}
+
 	// A write is seen at the next scrape.
 	execLibrary(t, lib.library, "CREATE TABLE junk_new(a)")
 	r := scrapeFault(t, c, dbLibrary, 1)

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/candy-cadence/candy_cadence_exporter/internal/appdirs"
@@ -38,7 +39,10 @@ type dbSource struct {
 	conn      *sqlitero.DB // open between scrapes only with KeepOpen
 	facts     cachedFacts
 	reads     int // reads of the cheap facts through a connection, as opposed to reuses
-	upState   collector.FailureLog
+
+	statsBasis statsBasis
+	statsReads atomic.Int64 // stats refreshes that read the database, as opposed to keeping
+	upState    collector.FailureLog
 }
 
 type sqliteSourceOptions struct {
@@ -194,8 +198,9 @@ func (c *cachedFacts) invalidate() {
 // connection that locks readers out (exclusive locking mode) writes the WAL as it does, so an
 // unchanged WAL database cannot have become locked. A rollback-journal database can
 // (BEGIN EXCLUSIVE changes no file), so it is always read. As a safeguard, a background stats
-// refresh that fails (a lock, a change SQLite saw and stat did not) drops the reused facts, so
-// that anything the files' state missed is seen at most one stats interval later.
+// refresh that fails (a lock, a change SQLite saw and stat did not) drops the reused facts; as
+// refreshes of an unchanged database read it every tenth time (see readStats), anything the
+// files' state missed is seen within ten stats intervals.
 func (s *dbSource) factsNowOrCached(ctx context.Context, sample *dbSample) error {
 	abs, err := filepath.Abs(sample.path)
 	if err != nil {
@@ -319,9 +324,49 @@ func (s *dbSource) currentStats(ctx context.Context, path string, id sqlitero.Fi
 	return s.statsRefresh.resultFor(id)
 }
 
+// statsBasis is the state of the files the last stats were read from, and how many refreshes
+// since found them unchanged and kept those stats. Only readStats uses it, and the refresher
+// runs one readStats at a time.
+type statsBasis struct {
+	valid   bool
+	files   sqlitero.Files
+	header  sqlitero.Header
+	skipped int
+}
+
+// maxKeptRefreshes bounds how many refreshes in a row keep the stats of an unchanged WAL
+// database: every tenth reads it anyway, the safeguard of the reused cheap facts.
+const maxKeptRefreshes = 9
+
+// walFilesState is the state of a WAL database's files and header, which tells an unchanged
+// database (see factsNowOrCached); ok is false for any other database or when it cannot be read.
+func walFilesState(path string) (files sqlitero.Files, header sqlitero.Header, ok bool) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return files, header, false
+	}
+	if files, err = sqlitero.StatFiles(abs); err != nil {
+		return files, header, false
+	}
+	header, err = sqlitero.ReadHeader(abs)
+	return files, header, err == nil && header.Journal == sqlitero.JournalWAL
+}
+
 // readStats gathers the expensive facts on a connection of their own, so that a slow refresh
-// never holds up a scrape.
+// never holds up a scrape. The stats of an unchanged WAL database are kept rather than read
+// again: a read parses the whole schema and, after a killed writer, rebuilds the WAL index from
+// the whole WAL, which for a hostile or stale library costs a second of CPU each time.
 func (s *dbSource) readStats(ctx context.Context, path string, id sqlitero.FileID) (dbStats, error) {
+	files, header, wal := walFilesState(path)
+	b := &s.statsBasis
+	if wal && b.valid && header == b.header && sameFiles(files, b.files) && b.skipped < maxKeptRefreshes {
+		if prev := s.statsRefresh.resultFor(id); prev != nil {
+			b.skipped++
+			return *prev, nil
+		}
+	}
+	b.valid = false
+	s.statsReads.Add(1)
 	db, err := s.openMatching(path, id)
 	if err != nil {
 		s.facts.invalidate()
@@ -339,6 +384,9 @@ func (s *dbSource) readStats(ctx context.Context, path string, id sqlitero.FileI
 	if err != nil {
 		s.facts.invalidate()
 		return dbStats{}, err
+	}
+	if wal {
+		*b = statsBasis{valid: true, files: files, header: header}
 	}
 	return *stats, nil
 }
