@@ -149,7 +149,7 @@ func newSQLiteDescs(pathLabel bool) sqliteDescs {
 	d := collector.Gauge
 	const cached = " Cached: refreshed in the background at most once per --collector.sqlite.stats-interval."
 	return sqliteDescs{
-		up: d("db_up", "Whether the database answered the cheap queries of this scrape (1) or not (0).", db...),
+		up: d("db_up", "Whether the database answered the cheap queries of this scrape (1) or not (0). A WAL database whose files are unchanged since it last answered counts as answering.", db...),
 		state: d("db_state", "Why the database did or did not answer this scrape: one series per state (ok, not_found, not_a_database, locked, corrupt, unreadable), exactly one of them 1."+
 			" ok whenever db_up is 1; corruption found only by the integrity check shows in db_integrity_ok.", "db", "state"),
 		info:         infoDesc(pathLabel),
