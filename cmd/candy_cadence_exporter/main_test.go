@@ -22,6 +22,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/candy-cadence/candy_cadence_exporter/internal/collectortest"
 	"github.com/candy-cadence/candy_cadence_exporter/internal/servertest"
 	"golang.org/x/crypto/bcrypt"
 )
@@ -48,10 +49,10 @@ func TestMain(m *testing.M) {
 }
 
 // startExporter runs the binary on a random loopback port until the test ends.
-func startExporter(t *testing.T, args ...string) (addr string, stderr *bytes.Buffer) {
+func startExporter(t *testing.T, args ...string) (addr string, stderr *collectortest.LogBuffer) {
 	t.Helper()
 	addr = servertest.FreeAddress(t)
-	stderr = &bytes.Buffer{}
+	stderr = &collectortest.LogBuffer{} // written by exec's copying goroutine while tests read it
 	cmd := exec.Command(binary, append([]string{"--web.listen-address=" + addr, "--app.working-dir=" + t.TempDir()}, args...)...)
 	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
@@ -132,6 +133,10 @@ func TestBinaryStartupSaysWhatWasNotFound(t *testing.T) {
 	t.Setenv("XDG_DATA_HOME", "")
 	addr, stderr := startExporter(t, "--no-collector.logs")
 	_, body := get(t, http.DefaultClient, http.MethodGet, "http://"+addr+"/metrics")
+	// The lines are written before the server listens, but reach stderr through a pipe.
+	for end := time.Now().Add(5 * time.Second); !strings.Contains(stderr.String(), `msg="backups not found"`) && time.Now().Before(end); {
+		time.Sleep(10 * time.Millisecond)
+	}
 	for _, want := range []string{
 		`msg="data directory not found"`, `msg="library not found"`, `msg="cache not found"`, `msg="backups not found"`, "using_fallback=",
 	} {
