@@ -8,6 +8,8 @@ import (
 	"context"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/candy-cadence/candy_cadence_exporter/internal/appdirs"
 )
 
 // Namespace prefixes every metric the exporter exposes.
@@ -35,3 +37,20 @@ type ConfigError struct {
 }
 
 func (e *ConfigError) Error() string { return e.Field + " " + e.Problem }
+
+// Discoverer is a collector that finds the application's files itself. Discovery says, as of
+// the call, what it found where and what it did not, for the start-up log and the health check.
+type Discoverer interface {
+	Discovery() []appdirs.Discovery
+}
+
+// Discoveries returns the discoveries of the collectors of cs that are Discoverers, in order.
+func Discoveries(cs []Named) []appdirs.Discovery {
+	var out []appdirs.Discovery
+	for _, c := range cs {
+		if d, ok := c.Collector.(Discoverer); ok {
+			out = append(out, d.Discovery()...)
+		}
+	}
+	return out
+}

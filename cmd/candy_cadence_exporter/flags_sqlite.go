@@ -25,6 +25,7 @@ func addSQLiteFlags(app *kingpin.Application) collectorEntry {
 		maxFormats    = formatsFlag.Int()
 		busyFlag      = app.Flag("collector.sqlite.busy-timeout", "How long a read waits for a lock the application holds before the database is reported down for this scrape.").Default("100ms")
 		busy          = busyFlag.Duration()
+		pathLabel     = app.Flag("collector.sqlite.path-label", "Add each database's path to candy_cadence_db_info as the label path. Off by default: a path shows the user's home directory, and on Windows the user's name, to anyone who can scrape. The paths are logged at start-up either way.").Default("false").Bool()
 		keepOpen      = app.Flag("collector.sqlite.keep-open", "Keep the connection open between scrapes. While it is open the application's last connection cannot checkpoint and remove its WAL on exit, and on Windows the database cannot be renamed or deleted.").Default("false").Bool()
 	)
 	return collectorEntry{
@@ -49,6 +50,7 @@ func addSQLiteFlags(app *kingpin.Application) collectorEntry {
 				MaxLabelValues:    explicitInt(*maxFormats),
 				BusyTimeout:       busyTimeout,
 				KeepOpen:          *keepOpen,
+				PathLabel:         *pathLabel,
 			}, env, logger)
 		},
 	}

@@ -96,6 +96,10 @@ func run(args []string, stderr io.Writer) int {
 		names = append(names, c.Name)
 	}
 	logger.Info("enabled collectors", "collectors", names)
+	// Say what was found where, and what was not, rather than a fallback as a discovery.
+	for _, d := range collector.Discoveries(enabled) {
+		d.Log(logger)
+	}
 
 	static := prometheus.NewRegistry()
 	static.MustRegister(versioncollector.NewCollector(programName))

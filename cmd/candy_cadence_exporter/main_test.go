@@ -22,6 +22,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/candy-cadence/candy_cadence_exporter/internal/collectortest"
 	"github.com/candy-cadence/candy_cadence_exporter/internal/servertest"
 	"golang.org/x/crypto/bcrypt"
 )
@@ -48,10 +49,10 @@ func TestMain(m *testing.M) {
 }
 
 // startExporter runs the binary on a random loopback port until the test ends.
-func startExporter(t *testing.T, args ...string) (addr string, stderr *bytes.Buffer) {
+func startExporter(t *testing.T, args ...string) (addr string, stderr *collectortest.LogBuffer) {
 	t.Helper()
 	addr = servertest.FreeAddress(t)
-	stderr = &bytes.Buffer{}
+	stderr = &collectortest.LogBuffer{} // written by exec's copying goroutine while tests read it
 	cmd := exec.Command(binary, append([]string{"--web.listen-address=" + addr, "--app.working-dir=" + t.TempDir()}, args...)...)
 	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
@@ -121,6 +122,47 @@ func TestBinaryServesMetricsLandingPageAndHealth(t *testing.T) {
 		if code, _ := get(t, http.DefaultClient, method, base+"/-/healthy"); code != http.StatusOK {
 			t.Errorf("%s /-/healthy: %d", method, code)
 		}
+	}
+}
+
+// On a workstation where the application never ran, start-up says what it looked for and
+// which fallback it uses, never that it found one; the metrics say the library is not found,
+// and no label carries a path unless asked for.
+func TestBinaryStartupSaysWhatWasNotFound(t *testing.T) {
+	t.Setenv("HOME", t.TempDir())
+	t.Setenv("XDG_DATA_HOME", "")
+	addr, stderr := startExporter(t, "--no-collector.logs")
+	_, body := get(t, http.DefaultClient, http.MethodGet, "http://"+addr+"/metrics")
+	// The lines are written before the server listens, but reach stderr through a pipe.
+	for end := time.Now().Add(5 * time.Second); !strings.Contains(stderr.String(), `msg="backups not found"`) && time.Now().Before(end); {
+		time.Sleep(10 * time.Millisecond)
+	}
+	for _, want := range []string{
+		`msg="data directory not found"`, `msg="library not found"`, `msg="cache not found"`, `msg="backups not found"`, "using_fallback=",
+	} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("start-up log lacks %q:\n%s", want, stderr)
+		}
+	}
+	if strings.Contains(stderr.String(), "directory discovered") || strings.Contains(stderr.String(), `msg="data directory found"`) {
+		t.Errorf("start-up reports a fallback as found:\n%s", stderr)
+	}
+	for _, want := range []string{
+		`candy_cadence_db_state{db="library",state="not_found"} 1`,
+		`candy_cadence_db_state{db="library",state="ok"} 0`,
+		`candy_cadence_db_info{db="library",journal_mode="unknown"} 1`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+	if strings.Contains(body, "path=") {
+		t.Errorf("a label carries a path by default:\n%s", body)
+	}
+
+	addr, _ = startExporter(t, "--no-collector.logs", "--collector.sqlite.path-label")
+	if _, body := get(t, http.DefaultClient, http.MethodGet, "http://"+addr+"/metrics"); !strings.Contains(body, `candy_cadence_db_info{db="library",journal_mode="unknown",path="`) {
+		t.Errorf("--collector.sqlite.path-label: no path label:\n%s", body)
 	}
 }
 

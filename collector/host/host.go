@@ -3,6 +3,7 @@
 package host
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -58,14 +59,17 @@ func DefaultDeviceFilter() *DeviceFilter {
 	return &DeviceFilter{Exclude: regexp.MustCompile(DefaultNetdevExclude)}
 }
 
-// paths returns the directories whose filesystems are reported: the data directory first.
-func (cfg Config) paths(env appdirs.Env, logger *slog.Logger) []string {
-	dir := cfg.DataDir
-	if dir == "" {
-		dir = appdirs.DataDir(env, appdirs.Layouts(env))
-		logger.Info("application data directory discovered", "path", dir)
+// dataDir says where the application's data directory is: the configured one, else the
+// discovered one, else the fallback DataDir chose.
+func (cfg Config) dataDir(env appdirs.Env) appdirs.Discovery {
+	if cfg.DataDir != "" {
+		d := appdirs.Discovery{Source: "data directory", Configured: true, LookedIn: []string{cfg.DataDir}}
+		if appdirs.DirExists(cfg.DataDir) {
+			d.Found, d.Path = true, cfg.DataDir
+		}
+		return d
 	}
-	return append([]string{dir}, cfg.ExtraDirs...)
+	return appdirs.DiscoverDataDir(env, appdirs.Layouts(env))
 }
 
 // fsUsage is one filesystem's space in bytes.
@@ -94,6 +98,7 @@ type hostSource interface {
 // Collector exports raw host counters; ratios belong in recording rules.
 type Collector struct {
 	paths   []string // the data directory first, then the extra ones
+	dataDir appdirs.Discovery
 	devices DeviceFilter
 	src     hostSource
 	logger  *slog.Logger
@@ -112,8 +117,22 @@ type Collector struct {
 // New returns a host collector reading through gopsutil; env is where the application's data
 // directory is discovered when cfg names none.
 func New(cfg Config, env appdirs.Env, logger *slog.Logger) (*Collector, error) {
-	return newCollector(cfg.paths(env, logger), cfg.Devices, gopsutilHost{}, time.Now, logger)
+	d := cfg.dataDir(env)
+	dir := d.Path
+	if !d.Found {
+		dir = cmp.Or(d.Fallback, cfg.DataDir)
+	}
+	c, err := newCollector(append([]string{dir}, cfg.ExtraDirs...), cfg.Devices, gopsutilHost{}, time.Now, logger)
+	if err != nil {
+		return nil, err
+	}
+	c.dataDir = d
+	return c, nil
 }
+
+// Discovery says where the data directory whose filesystem is reported was found, or which
+// fallback is reported instead.
+func (c *Collector) Discovery() []appdirs.Discovery { return []appdirs.Discovery{c.dataDir} }
 
 func newCollector(paths []string, devices *DeviceFilter, src hostSource, now func() time.Time, logger *slog.Logger) (*Collector, error) {
 	cpus, err := src.CPUs(context.Background())

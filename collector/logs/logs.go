@@ -160,17 +160,20 @@ type Collector struct {
 	tailer   *tailer.Tailer
 	cancel   context.CancelFunc
 	done     chan struct{}
+	discover func() appdirs.Discovery
 }
 
 // New starts following the files of cfg; env is where the log directories are discovered
 // when cfg names no files.
 func New(cfg Config, env appdirs.Env, logger *slog.Logger) (*Collector, error) {
+	discover := logsDiscovery(cfg.Globs, env)
 	globs, source := cfg.globs(env)
 	cfg.Globs = globs
 	c, err := newCollector(cfg, logger)
 	if err != nil {
 		return nil, err
 	}
+	c.discover = discover
 	logger.Info("following log files", "patterns", globs, "source", source, "from_start", cfg.FromStart)
 	ctx, cancel := context.WithCancel(context.Background())
 	c.cancel = cancel
@@ -380,7 +383,7 @@ func (c *logCounters) errorType(r *applog.Record) prometheus.Counter {
 	if ctr, ok := c.errorTypes[string(r.ErrorType)]; ok {
 		return ctr
 	}
-	if c.unknownTypes >= c.maxUnknown {
+	if c.unknownTypes >= c.maxUnknown || !looksLikeExceptionClass(string(r.ErrorType)) {
 		return c.other
 	}
 	c.unknownTypes++

@@ -42,7 +42,7 @@ func goldenLogs(t *testing.T, dir string) {
 		"Log - 031425-09-26-55 ERROR.txt": appJSON("ERROR", "Failed", `"exception": {"type": "CorruptedFileError", "message": "x", "traceback": []}`) +
 			appJSON("ERROR", "Error in load: locked", `"custom_error_type": "OperationalError"`) +
 			appJSON("ERROR", "no type") +
-			appJSON("ERROR", "Plugin failed", `"exception_type": "acme.PluginCrash"`) +
+			appJSON("ERROR", "Plugin failed", `"exception_type": "acme.PluginCrashError"`) +
 			appJSON("ERROR", "Plugin failed again", `"exception_type": "acme.OtherCrash"`),
 		"Log - 031425-09-26-56 CRITICAL.txt": appJSON("CRITICAL", "Unhandled", `"exception_type": "MemoryError"`),
 		"Log - 031425-09-26-57 WARNING.txt":  appJSON("WARNING", "PERFORMANCE ALERT: memory 1600 MB"),
@@ -111,6 +111,34 @@ func TestLogsErrorTypesBounded(t *testing.T) {
 	}
 	if got := testutil.ToFloat64(c.counters.errorTypes["ValueError"]); got != 1 {
 		t.Errorf("ValueError = %v, want 1", got)
+	}
+}
+
+// Types come from log text: only names shaped like exception classes get a series; any other
+// identifier (a user's or host's name taken from a message) counts as other.
+func TestLogsErrorTypesLookLikeClasses(t *testing.T) {
+	dir := t.TempDir()
+	var b strings.Builder
+	for _, typ := range []string{"alice", "corp_laptop", "Alice", "home.alice", "CustomParseError", "PluginException", "RenderWarning", "ValueError"} {
+		b.WriteString(appJSON("ERROR", "x", fmt.Sprintf(`"exception_type": %q`, typ)))
+	}
+	if err := os.WriteFile(filepath.Join(dir, "errors.log"), []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c := newTestLogsCollector(t, dir, 10)
+	c.tailer.Poll()
+	for _, typ := range []string{"CustomParseError", "PluginException", "RenderWarning", "ValueError"} {
+		if got := testutil.ToFloat64(c.counters.errorsVec.WithLabelValues(typ)); got != 1 {
+			t.Errorf("%s = %v, want 1", typ, got)
+		}
+	}
+	if got := testutil.ToFloat64(c.counters.other); got != 4 {
+		t.Errorf("other = %v, want the 4 names that are no exception classes", got)
+	}
+	for _, bad := range []string{"alice", "corp_laptop", "Alice"} {
+		if _, ok := c.counters.errorTypes[bad]; ok {
+			t.Errorf("%q got a series of its own", bad)
+		}
 	}
 }
 

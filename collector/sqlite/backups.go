@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/candy-cadence/candy_cadence_exporter/collector"
@@ -36,9 +37,14 @@ func newBackupScanner(globs []string, logger *slog.Logger) *backupScanner {
 	return &backupScanner{globs: globs, loc: time.Local, logger: logger}
 }
 
+// globEscape makes pattern characters in a directory name match themselves, with character
+// classes rather than backslashes, which are separators on Windows.
+var globEscape = strings.NewReplacer("[", "[[]", "*", "[*]", "?", "[?]")
+
 // defaultBackupGlobs are the manual's backups beside the library and in its backups/ directory.
+// The library's directory is escaped: a "[" in it would otherwise make the glob match nothing.
 func defaultBackupGlobs(libraryPath string) []string {
-	dir := filepath.Dir(libraryPath)
+	dir := globEscape.Replace(filepath.Dir(libraryPath))
 	return []string{
 		filepath.Join(dir, backupPattern),
 		filepath.Join(dir, "backups", backupPattern),

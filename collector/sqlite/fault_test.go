@@ -19,7 +19,25 @@ import (
 
 const faultDeadline = 2 * time.Second
 
-func upKey(db string) string        { return `candy_cadence_db_up{db="` + db + `"}` }
+func upKey(db string) string { return `candy_cadence_db_up{db="` + db + `"}` }
+func stateKey(db, state string) string {
+	return `candy_cadence_db_state{db="` + db + `",state="` + state + `"}`
+}
+
+// assertState checks that db_state has exactly one series at 1, the one of want, and a series
+// for every state.
+func assertState(t testing.TB, r scrapeResult, db string, want dbState) {
+	t.Helper()
+	for _, st := range dbStates {
+		v, ok := r.Values[stateKey(db, string(st))]
+		if !ok {
+			t.Fatalf("db_state{db=%s,state=%s} missing", db, st)
+		}
+		if wantV := sqliteBool(st == want); v != wantV {
+			t.Fatalf("db_state{db=%s,state=%s} = %v, want %v (state %s)", db, st, v, wantV, want)
+		}
+	}
+}
 func integrityKey(db string) string { return `candy_cadence_db_integrity_ok{db="` + db + `"}` }
 
 // scrapeFault scrapes once and checks the deadline and the value of db_up.
@@ -82,6 +100,8 @@ func TestSQLiteFaultMissingFile(t *testing.T) {
 	for range 3 {
 		r := scrapeFault(t, c, dbLibrary, 0)
 		scrapeFault(t, c, dbCache, 0)
+		assertState(t, r, dbLibrary, stateNotFound)
+		assertState(t, r, dbCache, stateNotFound)
 		if r.Has(`candy_cadence_db_size_bytes{db="library"}`) {
 			t.Fatal("a missing database has a size")
 		}
@@ -93,6 +113,7 @@ func TestSQLiteFaultMissingFile(t *testing.T) {
 	newTestLibrary(t, dir, appsim.LibraryOptions{Models: 10})
 	r := scrapeFault(t, c, dbLibrary, 1)
 	scrapeFault(t, c, dbCache, 1)
+	assertState(t, r, dbLibrary, stateOK)
 	if r.Values[`candy_cadence_db_rows{db="library",table="models"}`] != 10 {
 		t.Errorf("models rows = %v, want 10", r.Values[`candy_cadence_db_rows{db="library",table="models"}`])
 	}
@@ -112,6 +133,8 @@ func TestSQLiteFaultNotADatabase(t *testing.T) {
 	for range 3 {
 		r := scrapeFault(t, c, dbLibrary, 0)
 		scrapeFault(t, c, dbCache, 1)
+		assertState(t, r, dbLibrary, stateNotADatabase)
+		assertState(t, r, dbCache, stateOK)
 		if r.Values[`candy_cadence_db_info{db="library",journal_mode="unknown"}`] != 1 {
 			t.Errorf("db_info of random bytes: %v", r.Values)
 		}
@@ -121,8 +144,33 @@ func TestSQLiteFaultNotADatabase(t *testing.T) {
 		t.Errorf("the log does not say why:\n%s", logs)
 	}
 	replaceFile(t, lib.library, good)
-	scrapeFault(t, c, dbLibrary, 1)
+	assertState(t, scrapeFault(t, c, dbLibrary, 1), dbLibrary, stateOK)
 	assertLoggedOnce(t, logs, "database readable again", dbLibrary)
+}
+
+// A database whose first page (its schema) is damaged cannot answer at all: corrupt, told
+// apart from a file that is no database.
+func TestSQLiteFaultCorruptSchema(t *testing.T) {
+	dir := t.TempDir()
+	lib := newTestLibrary(t, dir, appsim.LibraryOptions{Models: 200})
+	good := readFile(t, lib.library)
+	bad := append([]byte(nil), good...)
+	// Keep the 100-byte header, so the file still is an SQLite database, and break the rest of
+	// page 1: the b-tree page of sqlite_schema.
+	for i := 100; i < 4096; i++ {
+		bad[i] = 0xee
+	}
+	replaceFile(t, lib.library, bad)
+	logs := &collectortest.LogBuffer{}
+	c := newTestSQLiteCollector(t, testSQLiteConfig(lib), logs)
+	for range 3 {
+		r := scrapeFault(t, c, dbLibrary, 0)
+		assertState(t, r, dbLibrary, stateCorrupt)
+		assertState(t, r, dbCache, stateOK)
+	}
+	assertLoggedOnce(t, logs, "database cannot be read", dbLibrary)
+	replaceFile(t, lib.library, good)
+	assertState(t, scrapeFault(t, c, dbLibrary, 1), dbLibrary, stateOK)
 }
 
 func TestSQLiteFaultTruncated(t *testing.T) {
@@ -234,11 +282,11 @@ func TestSQLiteFaultExclusiveLock(t *testing.T) {
 			holder := startAppsim(t, "locked", "lock", "-db", path, "-hold", hold.String())
 			end := time.Now().Add(hold - time.Second)
 			for time.Now().Before(end) {
-				scrapeFault(t, c, db, 0)
+				assertState(t, scrapeFault(t, c, db, 0), db, stateLocked)
 				time.Sleep(500 * time.Millisecond)
 			}
 			holder.wait(t)
-			scrapeFault(t, c, db, 1)
+			assertState(t, scrapeFault(t, c, db, 1), db, stateOK)
 			assertLoggedOnce(t, logs, "database cannot be read", db)
 			assertLoggedOnce(t, logs, "database readable again", db)
 		})
@@ -273,12 +321,40 @@ func TestSQLiteFaultHugeWAL(t *testing.T) {
 	// reader has to rebuild it privately from the whole WAL, without writing the -shm.
 	writer.cmd.Process.Kill()
 	writer.cmd.Wait()
-	c2 := newTestSQLiteCollector(t, testSQLiteConfig(lib), nil)
+	logs := &collectortest.LogBuffer{}
+	c2 := newTestSQLiteCollector(t, testSQLiteConfig(lib), logs)
 	r = scrapeFault(t, c2, dbLibrary, 1)
 	if got := r.Values[`candy_cadence_db_rows{db="library",table="models"}`]; got < models {
 		t.Fatalf("after the writer died models rows = %v, want at least %v", got, models)
 	}
 	if after := dirNames(t, filepath.Dir(lib.library)); strings.Join(after, " ") != strings.Join(before, " ") {
 		t.Fatalf("files changed: before %v, after %v", before, after)
+	}
+	// Rebuilding the WAL index reads the whole WAL: the scrapes that follow reuse the facts of
+	// the first while nothing changes, instead of rebuilding it every time.
+	for range 5 {
+		r2 := scrapeFault(t, c2, dbLibrary, 1)
+		if r2.Values[`candy_cadence_db_pages{db="library"}`] != r.Values[`candy_cadence_db_pages{db="library"}`] {
+			t.Fatalf("pages changed without a write: %v then %v", r.Values, r2.Values)
+		}
+	}
+	if c2.library.reads != 1 {
+		t.Errorf("the unchanged database was read %d times in 6 scrapes, want once", c2.library.reads)
+	}
+
+	// With its index deleted too, the WAL cannot be read by anyone who may not create files:
+	// unreadable, and the log says why and what brings it back. (While a connection of this
+	// process still has the index mapped, SQLite reads through that mapping: wait for the
+	// background integrity check to end first.)
+	waitForScrape(t, c2, 20*time.Second, func(r scrapeResult) bool { return r.Has(integrityKey(dbLibrary)) })
+	if err := os.Remove(lib.library + "-shm"); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		assertState(t, scrapeFault(t, c2, dbLibrary, 0), dbLibrary, stateUnreadable)
+	}
+	assertLoggedOnce(t, logs, "database cannot be read", dbLibrary)
+	if !strings.Contains(logs.String(), "no WAL index (-shm)") {
+		t.Errorf("the log does not explain the missing -shm:\n%s", logs)
 	}
 }

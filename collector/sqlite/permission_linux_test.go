@@ -122,7 +122,7 @@ func TestSQLiteFaultPermissionDenied(t *testing.T) {
 		logs := &collectortest.LogBuffer{}
 		c := newTestSQLiteCollector(t, testSQLiteConfig(lib), logs)
 		for range 3 {
-			scrapeFault(t, c, dbLibrary, 0)
+			assertState(t, scrapeFault(t, c, dbLibrary, 0), dbLibrary, stateUnreadable)
 			scrapeFault(t, c, dbCache, 1)
 		}
 		assertLoggedOnce(t, logs, "database cannot be read", dbLibrary)

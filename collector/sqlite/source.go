@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/candy-cadence/candy_cadence_exporter/internal/appdirs"
@@ -35,7 +37,12 @@ type dbSource struct {
 	path      string       // the chosen file
 	pathFound bool         // whether it existed when chosen
 	conn      *sqlitero.DB // open between scrapes only with KeepOpen
-	upState   collector.FailureLog
+	facts     cachedFacts
+	reads     int // reads of the cheap facts through a connection, as opposed to reuses
+
+	statsBasis statsBasis
+	statsReads atomic.Int64 // stats refreshes that read the database, as opposed to keeping
+	upState    collector.FailureLog
 }
 
 type sqliteSourceOptions struct {
@@ -52,6 +59,7 @@ type dbSample struct {
 	journal string // "wal", "rollback" or "unknown"
 	files   sqlitero.Files
 	up      bool
+	state   dbState
 	facts   cheapFacts
 	stats   *dbStats
 	integ   *integrityResult
@@ -69,6 +77,10 @@ type dbStats struct {
 	rows          map[string]int64 // known application tables that exist
 	groups        []labelGroup     // models by format, or cache entries by level
 	newestModel   time.Time        // zero when unknown
+	// impossibleDates counts models added more than a day in the future; hasDates says the
+	// aggregate reads dates at all (the library's does, the cache's does not).
+	impossibleDates int64
+	hasDates        bool
 }
 
 type integrityResult struct {
@@ -119,8 +131,9 @@ func (s *dbSource) choosePath() string {
 	return p
 }
 
-// scrape reads the cheap facts now and returns the cached ones with them, starting background
-// refreshes when they are due. It never waits for the integrity check.
+// scrape reads the cheap facts now, or takes them from the last read while the files have not
+// changed, and returns the cached expensive ones with them, starting background refreshes when
+// they are due. It never waits for the integrity check.
 func (s *dbSource) scrape(ctx context.Context) dbSample {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -131,12 +144,17 @@ func (s *dbSource) scrape(ctx context.Context) dbSample {
 		err = fmt.Errorf("%s: %w", sample.path, sqlitero.ErrNotExist)
 	}
 	if err == nil {
-		err = s.readFacts(ctx, &sample)
+		err = s.factsNowOrCached(ctx, &sample)
 	}
 	if !s.opts.KeepOpen {
 		s.closeConn()
 	}
-	s.upState.Update(s.logger, slog.LevelWarn, "database cannot be read", "database readable again", err, "path", sample.path)
+	sample.state = classify(err)
+	if err != nil && sample.state == stateUnreadable && sample.files.WAL.Exists && !sample.files.SHM.Exists {
+		err = fmt.Errorf("%w: %s", err, missingSHMExplanation)
+	}
+	s.upState.Update(s.logger, slog.LevelWarn, "database cannot be read", "database readable again", err,
+		"path", sample.path, "state", string(sample.state))
 	if !files.DB.Exists {
 		return sample
 	}
@@ -147,9 +165,81 @@ func (s *dbSource) scrape(ctx context.Context) dbSample {
 	return sample
 }
 
+// missingSHMExplanation is logged when a WAL lies beside the database without its index: the
+// application was killed and the -shm removed afterwards. Reading the WAL needs the index, and
+// a reader that may not create files cannot rebuild it; the application rebuilds it the next
+// time it opens the database, and the database reads again from then on.
+const missingSHMExplanation = "the WAL file has no WAL index (-shm) beside it; the exporter never creates files, " +
+	"so it cannot read the database until the application opens it again and rebuilds the index"
+
+// cachedFacts are the cheap facts of the last successful read and the state of the files they
+// were read from. Its own mutex guards it: the background stats refresh invalidates it.
+type cachedFacts struct {
+	mu      sync.Mutex
+	valid   bool
+	files   sqlitero.Files
+	header  sqlitero.Header
+	facts   cheapFacts
+	journal string
+}
+
+// invalidate makes the next scrape read the database again.
+func (c *cachedFacts) invalidate() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.valid = false
+}
+
+// factsNowOrCached fills the sample's facts. A read opens the database, which parses its whole
+// schema and, when the application was killed and left its WAL, rebuilds the WAL index from
+// the whole WAL: while the files, and the header's change counter and schema cookie, are as
+// they were at the last read, the facts cannot have changed, and that read's facts are reused.
+// Only for a WAL database: there a writer's transaction never blocks a reader, and a
+// connection that locks readers out (exclusive locking mode) writes the WAL as it does, so an
+// unchanged WAL database cannot have become locked. A rollback-journal database can
+// (BEGIN EXCLUSIVE changes no file), so it is always read. As a safeguard, a background stats
+// refresh that fails (a lock, a change SQLite saw and stat did not) drops the reused facts; as
+// refreshes of an unchanged database read it every tenth time (see readStats), anything the
+// files' state missed is seen within ten stats intervals.
+func (s *dbSource) factsNowOrCached(ctx context.Context, sample *dbSample) error {
+	abs, err := filepath.Abs(sample.path)
+	if err != nil {
+		return err
+	}
+	header, herr := sqlitero.ReadHeader(abs)
+	reusable := herr == nil && header.Journal == sqlitero.JournalWAL
+	c := &s.facts
+	c.mu.Lock()
+	if reusable && c.valid && header == c.header && sameFiles(c.files, sample.files) {
+		sample.facts, sample.journal, sample.up = c.facts, c.journal, true
+		c.mu.Unlock()
+		return nil
+	}
+	c.valid = false
+	c.mu.Unlock()
+	if err := s.readFacts(ctx, sample); err != nil {
+		return err
+	}
+	if reusable {
+		c.mu.Lock()
+		c.valid, c.files, c.header, c.facts, c.journal = true, sample.files, header, sample.facts, sample.journal
+		c.mu.Unlock()
+	}
+	return nil
+}
+
+// sameFiles reports whether two looks at a database's files saw the same files, unchanged.
+func sameFiles(a, b sqlitero.Files) bool {
+	same := func(x, y sqlitero.FileState) bool {
+		return x.Exists == y.Exists && x.ID == y.ID && x.Size == y.Size && x.ModTime.Equal(y.ModTime)
+	}
+	return same(a.DB, b.DB) && same(a.WAL, b.WAL) && same(a.SHM, b.SHM)
+}
+
 // readFacts reads the cheap facts through the connection, (re)opening it when needed. A read
 // of an immutable snapshot that raced with a writer is retried once in the new mode.
 func (s *dbSource) readFacts(ctx context.Context, sample *dbSample) error {
+	s.reads++
 	var err error
 	for range 2 {
 		if err = s.ensureConn(sample.files); err != nil {
@@ -234,11 +324,52 @@ func (s *dbSource) currentStats(ctx context.Context, path string, id sqlitero.Fi
 	return s.statsRefresh.resultFor(id)
 }
 
+// statsBasis is the state of the files the last stats were read from, and how many refreshes
+// since found them unchanged and kept those stats. Only readStats uses it, and the refresher
+// runs one readStats at a time.
+type statsBasis struct {
+	valid   bool
+	files   sqlitero.Files
+	header  sqlitero.Header
+	skipped int
+}
+
+// maxKeptRefreshes bounds how many refreshes in a row keep the stats of an unchanged WAL
+// database: every tenth reads it anyway, the safeguard of the reused cheap facts.
+const maxKeptRefreshes = 9
+
+// walFilesState is the state of a WAL database's files and header, which tells an unchanged
+// database (see factsNowOrCached); ok is false for any other database or when it cannot be read.
+func walFilesState(path string) (files sqlitero.Files, header sqlitero.Header, ok bool) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return files, header, false
+	}
+	if files, err = sqlitero.StatFiles(abs); err != nil {
+		return files, header, false
+	}
+	header, err = sqlitero.ReadHeader(abs)
+	return files, header, err == nil && header.Journal == sqlitero.JournalWAL
+}
+
 // readStats gathers the expensive facts on a connection of their own, so that a slow refresh
-// never holds up a scrape.
+// never holds up a scrape. The stats of an unchanged WAL database are kept rather than read
+// again: a read parses the whole schema and, after a killed writer, rebuilds the WAL index from
+// the whole WAL, which for a hostile or stale library costs a second of CPU each time.
 func (s *dbSource) readStats(ctx context.Context, path string, id sqlitero.FileID) (dbStats, error) {
+	files, header, wal := walFilesState(path)
+	b := &s.statsBasis
+	if wal && b.valid && header == b.header && sameFiles(files, b.files) && b.skipped < maxKeptRefreshes {
+		if prev := s.statsRefresh.resultFor(id); prev != nil {
+			b.skipped++
+			return *prev, nil
+		}
+	}
+	b.valid = false
+	s.statsReads.Add(1)
 	db, err := s.openMatching(path, id)
 	if err != nil {
+		s.facts.invalidate()
 		return dbStats{}, err
 	}
 	defer db.Close()
@@ -247,11 +378,15 @@ func (s *dbSource) readStats(ctx context.Context, path string, id sqlitero.FileI
 		stats, err = s.stats(ctx, db)
 		return err
 	})
+	if err == nil {
+		err = checkNotStale(db)
+	}
 	if err != nil {
+		s.facts.invalidate()
 		return dbStats{}, err
 	}
-	if err := checkNotStale(db); err != nil {
-		return dbStats{}, err
+	if wal {
+		*b = statsBasis{valid: true, files: files, header: header}
 	}
 	return *stats, nil
 }

@@ -10,11 +10,11 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -54,6 +54,9 @@ type Config struct {
 	// BusyTimeout is how long a read waits for the application's lock; zero means
 	// DefaultBusyTimeout, negative means not at all.
 	BusyTimeout time.Duration
+	// PathLabel adds the database's path to db_info as the label path. Off by default: the
+	// path holds the user's home directory, and on Windows the user's name.
+	PathLabel bool
 	// KeepOpen keeps the scrape's connection open between scrapes. See the README: while open,
 	// the application's last connection cannot checkpoint and remove its WAL when it closes.
 	KeepOpen bool
@@ -118,7 +121,8 @@ const (
 	dbCache   = "cache"
 	// sqliteOtherLabel collects the label values past MaxLabelValues.
 	sqliteOtherLabel = "other"
-	// sqliteMaxLabelLen: a longer format or level is not a real one and counts as other.
+	// sqliteMaxLabelLen: a longer format or level is not a real one and counts as other; one
+	// more character is read from the database, to know it was longer.
 	sqliteMaxLabelLen = 32
 )
 
@@ -134,19 +138,21 @@ type Collector struct {
 }
 
 type sqliteDescs struct {
-	up, info, size, walSize, pageSize, pages, freelist, tables, rows, probe, lastModified,
+	up, state, info, size, walSize, pageSize, pages, freelist, tables, rows, probe, lastModified,
 	integrityOK, integrityTime, integrityDuration,
 	models, modelBytes, lastModelAdded, cacheEntries, cacheBytes,
-	backups, backupTime, backupSize collector.TypedDesc
+	backups, backupTime, backupSize, impossibleDates collector.TypedDesc
 }
 
-func newSQLiteDescs() sqliteDescs {
+func newSQLiteDescs(pathLabel bool) sqliteDescs {
 	db := []string{"db"}
 	d := collector.Gauge
 	const cached = " Cached: refreshed in the background at most once per --collector.sqlite.stats-interval."
 	return sqliteDescs{
-		up:           d("db_up", "Whether the database answered the cheap queries of this scrape (1) or not (0).", db...),
-		info:         d("db_info", "The database file read for each db, and its journal mode from the file header (wal, rollback, or unknown when unreadable).", "db", "path", "journal_mode"),
+		up: d("db_up", "Whether the database answered the cheap queries of this scrape (1) or not (0). A WAL database whose files are unchanged since it last answered counts as answering.", db...),
+		state: d("db_state", "Why the database did or did not answer this scrape: one series per state (ok, not_found, not_a_database, locked, corrupt, unreadable), exactly one of them 1."+
+			" ok whenever db_up is 1; corruption found only by the integrity check shows in db_integrity_ok.", "db", "state"),
+		info:         infoDesc(pathLabel),
 		size:         d("db_size_bytes", "Size of the database file.", db...),
 		walSize:      d("db_wal_size_bytes", "Size of the database's -wal file; 0 when there is none.", db...),
 		pageSize:     d("db_page_size_bytes", "Database page size.", db...),
@@ -168,7 +174,19 @@ func newSQLiteDescs() sqliteDescs {
 		backups:           d("backups", "Library backup files matching the backup globs."),
 		backupTime:        d("backup_last_timestamp_seconds", "Time of the newest backup, from its name (candy_cadence_backup_YYYYmmdd_HHMMSS, local time) or else its modification time."),
 		backupSize:        d("backup_last_size_bytes", "Size of the newest backup file."),
+		impossibleDates: d("library_models_impossible_date_added", "Models whose date_added lies more than a day past the exporter's clock;"+
+			" left out of library_last_model_added_timestamp_seconds."+cached),
 	}
+}
+
+// infoDesc is db_info's descriptor: the path label only when asked for, since a path names
+// the user's home directory (and on Windows the user).
+func infoDesc(pathLabel bool) collector.TypedDesc {
+	const help = "The database file read for each db, and its journal mode from the file header (wal, rollback, or unknown when unreadable)."
+	if pathLabel {
+		return collector.Gauge("db_info", help+" path is the file's path (--collector.sqlite.path-label).", "db", "path", "journal_mode")
+	}
+	return collector.Gauge("db_info", help, "db", "journal_mode")
 }
 
 // New returns the sqlite collector; env is where the databases are discovered when cfg names
@@ -192,7 +210,7 @@ func newCollector(cfg Config, libraryPaths, cachePaths []string, logger *slog.Lo
 		IntegrityInterval: cfg.IntegrityInterval,
 		Now:               cfg.Now,
 	}
-	c := &Collector{cfg: cfg, cancel: cancel, descs: newSQLiteDescs()}
+	c := &Collector{cfg: cfg, cancel: cancel, descs: newSQLiteDescs(cfg.PathLabel)}
 	c.library = newDBSource(ctx, dbLibrary, libraryPaths, opts, logger, c.libraryStats)
 	c.cache = newDBSource(ctx, dbCache, cachePaths, opts, logger, c.cacheStats)
 	c.backups = newBackupScanner(cfg.BackupGlobs, logger)
@@ -220,6 +238,9 @@ func (c *Collector) Update(ctx context.Context, ch chan<- prometheus.Metric) err
 		if !lib.stats.newestModel.IsZero() {
 			ch <- c.descs.lastModelAdded.Metric(sqliteUnix(lib.stats.newestModel))
 		}
+		if lib.stats.hasDates {
+			ch <- c.descs.impossibleDates.Metric(float64(lib.stats.impossibleDates))
+		}
 	}
 	if cache.stats != nil {
 		c.emitGroups(ch, c.descs.cacheEntries, c.descs.cacheBytes, cache.stats.groups)
@@ -230,8 +251,16 @@ func (c *Collector) Update(ctx context.Context, ch chan<- prometheus.Metric) err
 
 func (c *Collector) emitDB(ch chan<- prometheus.Metric, db string, s dbSample) {
 	d := c.descs
-	ch <- d.info.Metric(1, db, s.path, s.journal)
+	if c.cfg.PathLabel {
+		// A path is bytes on Unix: a label value must be UTF-8, or the whole scrape fails.
+		ch <- d.info.Metric(1, db, strings.ToValidUTF8(s.path, "\uFFFD"), s.journal)
+	} else {
+		ch <- d.info.Metric(1, db, s.journal)
+	}
 	ch <- d.up.Metric(sqliteBool(s.up), db)
+	for _, st := range dbStates {
+		ch <- d.state.Metric(sqliteBool(st == s.state), db, string(st))
+	}
 	if s.files.DB.Exists {
 		ch <- d.size.Metric(float64(s.files.DB.Size), db)
 		ch <- d.walSize.Metric(float64(s.files.WAL.Size), db)
@@ -286,9 +315,14 @@ func queryCheapFacts(ctx context.Context, db *sqlitero.DB) (cheapFacts, error) {
 	return f, err
 }
 
+// knownTablesQuery selects the known tables that exist: filtered in SQL, so that a schema of
+// thousands of tables does not cross into Go name by name.
+var knownTablesQuery = `SELECT name FROM sqlite_schema WHERE type = 'table' AND name IN ('` +
+	strings.Join(sqliteKnownTables, "', '") + `')`
+
 // existingTables returns which of sqliteKnownTables the database has.
 func existingTables(ctx context.Context, db *sqlitero.DB) ([]string, error) {
-	rows, err := db.QueryContext(ctx, `SELECT name FROM sqlite_schema WHERE type = 'table'`)
+	rows, err := db.QueryContext(ctx, knownTablesQuery)
 	if err != nil {
 		return nil, err
 	}
@@ -330,22 +364,40 @@ func countRows(ctx context.Context, db *sqlitero.DB, probe string) (*dbStats, er
 
 // libraryStats counts rows and aggregates models by format in one pass over the format index.
 // GROUP BY format walks idx_models_format in order: no sort, no temporary b-tree, so the memory
-// it takes does not grow with the library.
+// it takes does not grow with the library. Only the first characters of a format cross into Go
+// (a longer one is no file extension anyway), so a hostile library of huge format values costs
+// SQLite's page cache, not the exporter's heap. A date_added past the limit (a day after now)
+// is impossible and counted instead of taken as the newest.
 func (c *Collector) libraryStats(ctx context.Context, db *sqlitero.DB) (*dbStats, error) {
-	return c.groupStats(ctx, db, "models", "models by format",
-		`SELECT format, COUNT(*), TOTAL(file_size), MAX(date_added) FROM models GROUP BY format`)
+	limit := c.cfg.Now().UTC().Add(dateAddedSlack)
+	return c.groupStats(ctx, db, "models", "models by format", formatLabel,
+		`SELECT substr(format, 1, ?2), COUNT(*), TOTAL(file_size),
+			MAX(CASE WHEN date_added <= ?1 THEN date_added END),
+			COUNT(CASE WHEN date_added > ?1 THEN 1 END)
+		FROM models GROUP BY format`,
+		limit.Format("2006-01-02 15:04:05"), sqliteMaxLabelLen+1)
 }
 
 // cacheStats counts rows and the cache's entries and bytes by level.
 func (c *Collector) cacheStats(ctx context.Context, db *sqlitero.DB) (*dbStats, error) {
-	return c.groupStats(ctx, db, "cache_entries", "cache entries by level",
-		`SELECT cache_level, COUNT(*), TOTAL(size_bytes), NULL FROM cache_entries GROUP BY cache_level`)
+	return c.groupStats(ctx, db, "cache_entries", "cache entries by level", levelLabel,
+		`SELECT substr(cache_level, 1, ?1), COUNT(*), TOTAL(size_bytes), NULL, NULL FROM cache_entries GROUP BY cache_level`,
+		sqliteMaxLabelLen+1)
 }
 
+// dateAddedSlack is how far past the exporter's clock a date_added may lie (another machine's
+// clock, a zone written as UTC) before it is counted as impossible.
+const dateAddedSlack = 24 * time.Hour
+
+// maxDistinctGroups bounds the label values held while reading one aggregate: past it, values
+// not yet seen count as other at once, so that a library of millions of distinct formats
+// cannot take the memory.
+const maxDistinctGroups = 1000
+
 // groupStats counts the rows of the known tables, timing the probe table, and when the probe
-// table exists reads query's (label, count, bytes, newest date_added or NULL) rows into
-// bounded label groups.
-func (c *Collector) groupStats(ctx context.Context, db *sqlitero.DB, probe, what, query string) (*dbStats, error) {
+// table exists reads query's (label, count, bytes, newest date_added or NULL, impossible dates
+// or NULL) rows into bounded label groups, label values shaped by labelOf.
+func (c *Collector) groupStats(ctx context.Context, db *sqlitero.DB, probe, what string, labelOf func(string) string, query string, args ...any) (*dbStats, error) {
 	st, err := countRows(ctx, db, probe)
 	if err != nil {
 		return nil, err
@@ -353,7 +405,7 @@ func (c *Collector) groupStats(ctx context.Context, db *sqlitero.DB, probe, what
 	if _, ok := st.rows[probe]; !ok {
 		return st, nil
 	}
-	rows, err := db.QueryContext(ctx, query)
+	rows, err := db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
@@ -364,12 +416,17 @@ func (c *Collector) groupStats(ctx context.Context, db *sqlitero.DB, probe, what
 		var count int64
 		var bytes float64
 		var newest any
-		if err := rows.Scan(&label, &count, &bytes, &newest); err != nil {
+		var impossible sql.NullInt64
+		if err := rows.Scan(&label, &count, &bytes, &newest, &impossible); err != nil {
 			return nil, fmt.Errorf("%s: %w", what, err)
 		}
-		g := groupFor(groups, label.String)
+		g := groupFor(groups, labelOf(label.String))
 		g.count += count
 		g.bytes += bytes
+		if impossible.Valid {
+			st.hasDates = true
+			st.impossibleDates += impossible.Int64
+		}
 		if t, ok := parseSQLiteTime(newest); ok && t.After(st.newestModel) {
 			st.newestModel = t
 		}
@@ -388,27 +445,47 @@ type labelGroup struct {
 	bytes float64
 }
 
-func groupFor(groups map[string]*labelGroup, raw string) *labelGroup {
-	label := sqliteLabelValue(raw)
+// groupFor returns the group of label, or other once maxDistinctGroups groups exist.
+func groupFor(groups map[string]*labelGroup, label string) *labelGroup {
 	g, ok := groups[label]
-	if !ok {
-		g = &labelGroup{label: label}
-		groups[label] = g
+	if ok {
+		return g
 	}
+	if len(groups) >= maxDistinctGroups {
+		label = sqliteOtherLabel
+		if g, ok := groups[label]; ok {
+			return g
+		}
+	}
+	g = &labelGroup{label: label}
+	groups[label] = g
 	return g
 }
 
-// labelValue turns a format or level from the database into a label value: lower-cased and
-// trimmed; empty is "unknown"; anything that cannot be a real format is "other".
-func sqliteLabelValue(raw string) string {
-	if !utf8.ValidString(raw) {
-		return sqliteOtherLabel
-	}
-	v := strings.ToLower(strings.TrimSpace(raw))
+// formatShape is a model format that looks like a file extension, lower-cased: anything else
+// a database holds there (a path, a name, an address) never becomes a label value.
+var formatShape = regexp.MustCompile(`^[a-z0-9]{1,10}$`)
+
+// levelShape is a cache level that looks like the application's level names (metadata,
+// geometry_low, ...).
+var levelShape = regexp.MustCompile(`^[a-z][a-z0-9_]{0,31}$`)
+
+// formatLabel turns a format from the database into a label value: trimmed, lower-cased, one
+// leading dot dropped; empty is "unknown"; anything not shaped like a file extension is other.
+func formatLabel(raw string) string {
+	return shapedLabel(strings.TrimPrefix(strings.ToLower(strings.TrimSpace(raw)), "."), formatShape)
+}
+
+// levelLabel turns a cache level from the database into a label value like formatLabel.
+func levelLabel(raw string) string {
+	return shapedLabel(strings.ToLower(strings.TrimSpace(raw)), levelShape)
+}
+
+func shapedLabel(v string, shape *regexp.Regexp) string {
 	switch {
 	case v == "":
 		return "unknown"
-	case len(v) > sqliteMaxLabelLen || strings.ContainsFunc(v, func(r rune) bool { return r < 0x20 }):
+	case !shape.MatchString(v):
 		return sqliteOtherLabel
 	}
 	return v
@@ -483,4 +560,5 @@ func sqliteBool(b bool) float64 {
 	return 0
 }
 
-func sqliteUnix(t time.Time) float64 { return float64(t.UnixNano()) / 1e9 }
+// sqliteUnix is t in seconds since the epoch. Not through UnixNano, which overflows past 2262.
+func sqliteUnix(t time.Time) float64 { return float64(t.Unix()) + float64(t.Nanosecond())/1e9 }

@@ -184,7 +184,7 @@ func writeBackup(t testing.TB, path string, size int) {
 func TestSQLiteLabelBound(t *testing.T) {
 	groups := map[string]*labelGroup{}
 	for _, raw := range []string{"STL", "stl", " Obj ", "3mf", "", "\xff\xfe", strings.Repeat("x", 40), "step", "other"} {
-		g := groupFor(groups, raw)
+		g := groupFor(groups, formatLabel(raw))
 		g.count++
 		g.bytes += 10
 	}

@@ -1,6 +1,7 @@
 package sqlitero
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -93,6 +94,11 @@ const (
 type Header struct {
 	PageSize int
 	Journal  JournalMode
+	// ChangeCounter (bytes 24-27) grows with every commit of a rollback-journal database, and
+	// SchemaCookie (bytes 40-43) with every schema change once it reaches the file: together
+	// with the files' identities, sizes and times they tell an unchanged database.
+	ChangeCounter uint32
+	SchemaCookie  uint32
 }
 
 // ErrNotADatabase means the file does not start with an SQLite header.
@@ -112,7 +118,12 @@ func ParseHeader(b []byte) (Header, error) {
 	if pageSize < 512 || pageSize&(pageSize-1) != 0 {
 		return Header{}, fmt.Errorf("%w: page size %d", ErrNotADatabase, pageSize)
 	}
-	h := Header{PageSize: pageSize, Journal: JournalRollback}
+	h := Header{
+		PageSize:      pageSize,
+		Journal:       JournalRollback,
+		ChangeCounter: binary.BigEndian.Uint32(b[24:28]),
+		SchemaCookie:  binary.BigEndian.Uint32(b[40:44]),
+	}
 	// Bytes 18 and 19 are the write and read format versions: 1 legacy, 2 WAL.
 	switch {
 	case b[18] == 2 && b[19] == 2:
