@@ -49,7 +49,14 @@ func readBootTime(path string) (float64, error) {
 	return 0, fmt.Errorf("no btime in %s", path)
 }
 
-func (s *procfsSource) List(ctx context.Context) ([]procRef, error) {
+func (s *procfsSource) List(ctx context.Context) ([]procRef, error) { return s.list(ctx, nil) }
+
+func (s *procfsSource) Poll(ctx context.Context, known map[int32]procRef) ([]procRef, error) {
+	return s.list(ctx, known)
+}
+
+// list reads the PIDs of the process directories, and the stat file of each PID not in known.
+func (s *procfsSource) list(ctx context.Context, known map[int32]procRef) ([]procRef, error) {
 	dir, err := os.Open(s.root)
 	if err != nil {
 		return nil, err
@@ -69,14 +76,18 @@ func (s *procfsSource) List(ctx context.Context) ([]procRef, error) {
 		if err != nil {
 			continue
 		}
+		if ref, ok := known[int32(pid)]; ok {
+			refs = append(refs, ref)
+			continue
+		}
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
 		st, err := s.readStat(name, buf)
-		if err != nil {
-			continue // exited since the listing
+		if err != nil || st.state == 'Z' || st.state == 'X' {
+			continue // exited since the listing, or exited and not yet reaped by its parent
 		}
-		refs = append(refs, procRef{PID: int32(pid), Name: st.comm, Token: st.startTicks})
+		refs = append(refs, procRef{PID: int32(pid), PPID: int32(st.ppid), Name: st.comm, Token: st.startTicks})
 	}
 	return refs, nil
 }
@@ -124,8 +135,37 @@ func (s *procfsSource) Stats(_ context.Context, ref procRef) procStats {
 // procStat holds the fields of /proc/<pid>/stat that the collector uses.
 type procStat struct {
 	comm                              string
+	state                             byte
+	ppid                              uint64
 	utime, stime, threads, startTicks uint64
 	vsize, rssPages                   uint64
+}
+
+// Owner returns the effective uid, which is what ps shows as the process's user.
+func (s *procfsSource) Owner(_ context.Context, ref procRef) string {
+	data, err := os.ReadFile(filepath.Join(s.root, strconv.Itoa(int(ref.PID)), "status"))
+	if err != nil {
+		return ""
+	}
+	for line := range strings.Lines(string(data)) {
+		if v, ok := strings.CutPrefix(line, "Uid:"); ok {
+			if f := strings.Fields(v); len(f) >= 2 {
+				return f[1]
+			}
+		}
+	}
+	return ""
+}
+
+// Self returns the exporter's effective uid and its start in clock ticks since boot, the unit
+// of every listed token: comparing ticks with ticks avoids the boot time, which /proc/stat
+// gives in whole seconds only.
+func (s *procfsSource) Self() (string, uint64) {
+	var token uint64
+	if st, err := s.readStat("self", make([]byte, 1024)); err == nil {
+		token = st.startTicks
+	}
+	return strconv.Itoa(os.Geteuid()), token
 }
 
 // readStat reads /proc/<pid>/stat with bare system calls: it runs for every process on every
@@ -157,8 +197,11 @@ func parseProcStat(data []byte) (procStat, error) {
 	targets := [...]struct {
 		field int
 		dst   *uint64
-	}{{14, &st.utime}, {15, &st.stime}, {20, &st.threads}, {22, &st.startTicks}, {23, &st.vsize}, {24, &st.rssPages}}
+	}{{4, &st.ppid}, {14, &st.utime}, {15, &st.stime}, {20, &st.threads}, {22, &st.startTicks}, {23, &st.vsize}, {24, &st.rssPages}}
 	rest := data[closing+1:]
+	if state := bytes.TrimLeft(rest, " "); len(state) > 0 {
+		st.state = state[0]
+	}
 	field, next := 2, 0
 	for next < len(targets) {
 		rest = bytes.TrimLeft(rest, " ")
