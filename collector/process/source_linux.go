@@ -55,8 +55,20 @@ func (s *procfsSource) Poll(ctx context.Context, known map[int32]procRef) ([]pro
 	return s.list(ctx, known)
 }
 
-// list reads the PIDs of the process directories, and the stat file of each PID not in known.
+// youngTicks is the age under which a known process is read again at each poll: a process
+// listed between its fork and its exec carries its parent's name and command line, and a
+// launcher script may exec the application a few seconds after it starts.
+const youngTicks = 10 * userHZ
+
+// list reads the PIDs of the process directories, and the stat file of each PID not in known
+// or younger than youngTicks.
 func (s *procfsSource) list(ctx context.Context, known map[int32]procRef) ([]procRef, error) {
+	var settledBefore uint64 // known processes started before this tick are not read again
+	if len(known) > 0 {
+		if up, err := s.uptimeTicks(); err == nil && up > youngTicks {
+			settledBefore = up - youngTicks
+		}
+	}
 	dir, err := os.Open(s.root)
 	if err != nil {
 		return nil, err
@@ -76,7 +88,7 @@ func (s *procfsSource) list(ctx context.Context, known map[int32]procRef) ([]pro
 		if err != nil {
 			continue
 		}
-		if ref, ok := known[int32(pid)]; ok {
+		if ref, ok := known[int32(pid)]; ok && ref.Token < settledBefore {
 			refs = append(refs, ref)
 			continue
 		}
@@ -130,6 +142,23 @@ func (s *procfsSource) Stats(_ context.Context, ref procRef) procStats {
 		out.ReadBytes, out.WriteBytes = r, w
 	}
 	return out
+}
+
+// uptimeTicks reads the time since boot from /proc/uptime, in the clock ticks of start times.
+func (s *procfsSource) uptimeTicks() (uint64, error) {
+	data, err := os.ReadFile(filepath.Join(s.root, "uptime"))
+	if err != nil {
+		return 0, err
+	}
+	f := strings.Fields(string(data))
+	if len(f) == 0 {
+		return 0, fmt.Errorf("empty %s/uptime", s.root)
+	}
+	up, err := strconv.ParseFloat(f[0], 64)
+	if err != nil {
+		return 0, err
+	}
+	return uint64(up * userHZ), nil
 }
 
 // procStat holds the fields of /proc/<pid>/stat that the collector uses.

@@ -117,7 +117,7 @@ func TestProcessCollectorRealProcfs(t *testing.T) {
 // computed from /proc/stat's whole-second boot time, fell before the exporter's clock start:
 // 100 processes spawned 10 ms apart gave 35 starts and 100 exits on the build machine). Half
 // of the processes here are spawned before the first listing, in that second, and live until
-// killed; the other half are spawned while the background poll runs and live 0.3 s, so that
+// killed; the other half are spawned while the background poll runs and live 2 s (long enough for a poll on a loaded machine), so that
 // no scrape ever sees them. Starts and exits must both equal the number spawned.
 func TestProcessCountsShortLivedProcessesExactly(t *testing.T) {
 	if testing.Short() {
@@ -151,7 +151,7 @@ func TestProcessCountsShortLivedProcessesExactly(t *testing.T) {
 	c.start(10 * time.Millisecond)
 	var late []*exec.Cmd
 	for range half {
-		late = append(late, spawn("0.3"))
+		late = append(late, spawn("2"))
 	}
 	for _, cmd := range early {
 		_ = cmd.Process.Kill()
@@ -196,12 +196,17 @@ func TestProcfsPollReadsOnlyNewPIDs(t *testing.T) {
 	if owner := src.Owner(context.Background(), procRef{PID: 11}); owner != "1001" {
 		t.Errorf("Owner = %q, want the effective uid 1001", owner)
 	}
-	// A known PID is not read again: its stat file may change or vanish unseen until List.
+	// A known PID older than youngTicks is not read again: its stat file may change or vanish
+	// unseen until List. A young one is read again, as it may have exec'd since (uptime
+	// 1000 s: 100,000 ticks).
+	write("uptime", "1000.00 1900.00\n")
 	write("10/stat", "garbage")
 	write("12/stat", stat("12", "candy_cadence", "R", 10, 700))
-	refs, err = src.Poll(context.Background(), map[int32]procRef{10: refs[0]})
+	write("13/stat", stat("13", "python3", "S", 10, 99500))
+	known := map[int32]procRef{10: refs[0], 13: {PID: 13, PPID: 10, Name: "bash", Token: 99500}}
+	refs, err = src.Poll(context.Background(), known)
 	slices.SortFunc(refs, func(a, b procRef) int { return int(a.PID - b.PID) })
-	if err != nil || len(refs) != 2 || refs[0].Name != "bash" || refs[1] != (procRef{PID: 12, PPID: 10, Name: "candy_cadence", Token: 700}) {
+	if err != nil || len(refs) != 3 || refs[0].Name != "bash" || refs[1] != (procRef{PID: 12, PPID: 10, Name: "candy_cadence", Token: 700}) || refs[2].Name != "python3" {
 		t.Fatalf("Poll = %+v, %v", refs, err)
 	}
 }
