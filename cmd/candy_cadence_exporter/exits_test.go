@@ -74,7 +74,9 @@ func TestBinaryClassifiesExits(t *testing.T) {
 	exits := func(m map[string]float64, reason string) float64 {
 		return m[`candy_cadence_app_exits_total{reason="`+reason+`"}`]
 	}
-	total := func(m map[string]float64) bool { return exits(m, "closed")+exits(m, "crashed")+exits(m, "unknown") == 2 }
+	total := func(m map[string]float64) bool {
+		return exits(m, "closed")+exits(m, "crashed")+exits(m, "unknown") == 2
+	}
 	m := waitForScrape(t, withLogs, total)
 	if exits(m, "closed") != 1 || exits(m, "crashed") != 1 {
 		t.Errorf("following the logs: closed=%v crashed=%v unknown=%v, want 1 1 0", exits(m, "closed"), exits(m, "crashed"), exits(m, "unknown"))
