@@ -285,7 +285,9 @@ func TestProcessChildrenAndExecAreOneInstance(t *testing.T) {
 	collectortest.Collect(t, c)
 	src.procs = []fakeProc{appProc(600, 1_700_000_200)}
 	clock.advance(time.Second)
-	ms = collectortest.Collect(t, c)
+	if ms := collectortest.Collect(t, c); ms["candy_cadence_processes"] != 1 {
+		t.Fatalf("after exec: %v processes, want 1", ms["candy_cadence_processes"])
+	}
 	clock.advance(time.Minute)
 	ms = collectortest.Collect(t, c)
 	if ms["candy_cadence_app_starts_total"] != 2 || exitsTotal(ms) != 1 || ms["candy_cadence_up"] != 1 {
