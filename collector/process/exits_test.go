@@ -324,3 +324,39 @@ func (s *countingSource) Poll(ctx context.Context, known map[int32]procRef) ([]p
 	s.polls.Add(1)
 	return s.fakeProcesses.Poll(ctx, known)
 }
+
+// TestProcessInstanceOutlivesItsLauncher: a launcher that starts the application and returns
+// is not an exit; the instance ends with its last process, classified by that one's record.
+func TestProcessInstanceOutlivesItsLauncher(t *testing.T) {
+	clock := newTestClock()
+	closes := appclose.NewLog()
+	closes.Follow(func() bool { return true })
+	launcher := appProc(700, 1_700_000_300)
+	launcher.ref.Name = "candy_cadence"
+	app := appProc(701, 1_700_000_301)
+	app.ref.PPID = 700
+	src := &fakeExitCodes{fakeProcesses: &fakeProcesses{}, codes: map[int32]uint32{700: 0, 701: 0}, watched: map[int32]bool{}}
+	c := newClockedCollector(src, closes, clock)
+	collectortest.Collect(t, c)
+	src.procs = []fakeProc{launcher, app}
+	clock.advance(time.Second)
+	collectortest.Collect(t, c)
+	src.procs = []fakeProc{app}
+	clock.advance(time.Second)
+	collectortest.Collect(t, c)
+	clock.advance(time.Minute)
+	ms := collectortest.Collect(t, c)
+	if ms["candy_cadence_app_starts_total"] != 1 || exitsTotal(ms) != 0 || ms["candy_cadence_up"] != 1 {
+		t.Fatalf("launcher gone, application running: starts=%v exits=%v up=%v, want 1 0 1", ms["candy_cadence_app_starts_total"], exitsTotal(ms), ms["candy_cadence_up"])
+	}
+	if !src.watched[701] || src.watched[700] {
+		t.Fatalf("watched %v, want the application's process alone once the launcher is gone", src.watched)
+	}
+	closes.Add(appclose.Notice{PID: 701, At: clock.now()})
+	src.procs = nil
+	clock.advance(time.Second)
+	ms = collectortest.Collect(t, c)
+	if exitsOf(ms, "closed") != 1 || exitsTotal(ms) != 1 {
+		t.Fatalf("exits closed=%v total=%v, want the instance closed once", exitsOf(ms, "closed"), exitsTotal(ms))
+	}
+}

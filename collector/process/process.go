@@ -164,6 +164,10 @@ type procCounters struct {
 	cpuUser, cpuSystem, read, written float64
 }
 
+// maxInstancePIDs bounds the PIDs kept per instance for matching close records, whatever
+// number of worker processes it starts over its life.
+const maxInstancePIDs = 64
+
 // member is one running process of the application.
 type member struct {
 	ref      procRef
@@ -448,6 +452,7 @@ func (c *Collector) refresh(ctx context.Context, refs []procRef, now time.Time) 
 	// A process that exec'd another program of the application keeps its PID and start:
 	// the same instance under a new key, neither an exit nor a start.
 	execd := make(map[procKey]bool)
+	var ended []*member
 	for key, m := range c.running {
 		if matched[key] {
 			continue
@@ -460,8 +465,11 @@ func (c *Collector) refresh(ctx context.Context, refs []procRef, now time.Time) 
 			continue
 		}
 		if m.instance == m {
-			c.exitSeen(m, now)
+			ended = append(ended, m)
 		}
+	}
+	for _, m := range ended {
+		c.instanceProcessEnded(m, now)
 	}
 
 	first := !c.listed
@@ -479,20 +487,16 @@ func (c *Collector) refresh(ctx context.Context, refs []procRef, now time.Time) 
 			children = append(children, ref)
 			continue
 		}
-		m := &member{ref: ref, since: since, pids: []int32{ref.PID}}
-		m.instance = m
-		c.running[keyOf(ref)] = m
-		if c.exitCodes != nil {
-			c.exitCodes.Watch(ref)
-		}
-		if !first || ref.Token > c.selfToken {
-			c.starts++
-		}
+		c.addInstance(ref, since, first)
 	}
 	for _, ref := range children {
-		m := &member{ref: ref}
-		if top, ok := c.running[keyOf(topAncestor(ref, byPID))]; ok {
-			m.instance = top.instance
+		top, ok := c.running[keyOf(topAncestor(ref, byPID))]
+		if !ok || top.instance == nil {
+			c.addInstance(ref, since, first) // its ancestors were not taken in: count it alone
+			continue
+		}
+		m := &member{ref: ref, instance: top.instance}
+		if len(m.instance.pids) < maxInstancePIDs {
 			m.instance.pids = append(m.instance.pids, ref.PID)
 		}
 		c.running[keyOf(ref)] = m
@@ -505,6 +509,46 @@ func (c *Collector) refresh(ctx context.Context, refs []procRef, now time.Time) 
 	c.listed = true
 	c.lastListing = now
 	return nil
+}
+
+// addInstance takes in a new instance of the application and counts its start, unless it is
+// of the first listing and began before the exporter.
+func (c *Collector) addInstance(ref procRef, since time.Time, first bool) {
+	m := &member{ref: ref, since: since, pids: []int32{ref.PID}}
+	m.instance = m
+	c.running[keyOf(ref)] = m
+	if c.exitCodes != nil {
+		c.exitCodes.Watch(ref)
+	}
+	if !first || ref.Token > c.selfToken {
+		c.starts++
+	}
+}
+
+// instanceProcessEnded handles the end of an instance's top process: the instance goes on
+// while any of its processes runs (a launcher that starts the application and returns), the
+// oldest listed survivor taking its place; it has exited when none is left.
+func (c *Collector) instanceProcessEnded(m *member, now time.Time) {
+	var heir *member
+	for _, o := range c.running {
+		if o.instance == m && (heir == nil || o.ref.Token < heir.ref.Token || (o.ref.Token == heir.ref.Token && o.ref.PID < heir.ref.PID)) {
+			heir = o
+		}
+	}
+	if heir == nil {
+		c.exitSeen(m, now)
+		return
+	}
+	heir.instance, heir.since, heir.pids = heir, m.since, m.pids
+	for _, o := range c.running {
+		if o.instance == m {
+			o.instance = heir
+		}
+	}
+	if c.exitCodes != nil {
+		c.exitCodes.ExitCode(m.ref) // let the launcher's handle go; the heir's exit code is the one that tells
+		c.exitCodes.Watch(heir.ref)
+	}
 }
 
 // topAncestor returns the top-most application process above ref (ref itself when its parent
