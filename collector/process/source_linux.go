@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -108,7 +109,7 @@ func (s *procfsSource) Identity(_ context.Context, ref procRef) procIdentity {
 	dir := filepath.Join(s.root, strconv.Itoa(int(ref.PID)))
 	var id procIdentity
 	id.Exe, _ = os.Readlink(filepath.Join(dir, "exe"))
-	if raw, err := os.ReadFile(filepath.Join(dir, "cmdline")); err == nil {
+	if raw, err := readHead(filepath.Join(dir, "cmdline"), maxCmdline); err == nil {
 		raw = bytes.TrimRight(raw, "\x00")
 		if len(raw) > 0 {
 			id.Cmdline = strings.Split(string(raw), "\x00")
@@ -118,6 +119,26 @@ func (s *procfsSource) Identity(_ context.Context, ref procRef) procIdentity {
 		id.Cwd, _ = os.Readlink(filepath.Join(dir, "cwd"))
 	}
 	return id
+}
+
+// maxCmdline bounds what is read of a command line: the application's (an interpreter, a
+// script path, a few flags) is far shorter, while compilers and browsers pass many kilobytes
+// that would only make every new process cost more to match.
+const maxCmdline = 4096
+
+// readHead reads at most n bytes from the start of a file.
+func readHead(path string, n int) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	buf := make([]byte, n)
+	read, err := io.ReadFull(f, buf)
+	if err == io.ErrUnexpectedEOF || err == io.EOF {
+		err = nil
+	}
+	return buf[:read], err
 }
 
 func (s *procfsSource) Stats(_ context.Context, ref procRef) procStats {

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strings"
 	"strconv"
 	"testing"
 	"time"
@@ -208,5 +209,20 @@ func TestProcfsPollReadsOnlyNewPIDs(t *testing.T) {
 	slices.SortFunc(refs, func(a, b procRef) int { return int(a.PID - b.PID) })
 	if err != nil || len(refs) != 3 || refs[0].Name != "bash" || refs[1] != (procRef{PID: 12, PPID: 10, Name: "candy_cadence", Token: 700}) || refs[2].Name != "python3" {
 		t.Fatalf("Poll = %+v, %v", refs, err)
+	}
+}
+
+func TestProcfsIdentityReadsCommandLineHead(t *testing.T) {
+	root := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(root, "7"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	long := "cc1\x00" + strings.Repeat("-Ilong/include/path\x00", 1000)
+	if err := os.WriteFile(filepath.Join(root, "7", "cmdline"), []byte(long), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	id := newProcfsSource(root).Identity(context.Background(), procRef{PID: 7})
+	if n := len(strings.Join(id.Cmdline, "\x00")); n > maxCmdline || id.Cmdline[0] != "cc1" {
+		t.Fatalf("command line of %d bytes read (first %q), want its first %d bytes at most", n, id.Cmdline[0], maxCmdline)
 	}
 }
