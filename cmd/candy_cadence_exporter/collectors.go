@@ -8,6 +8,7 @@ import (
 	"github.com/alecthomas/kingpin/v2"
 
 	"github.com/candy-cadence/candy_cadence_exporter/collector"
+	"github.com/candy-cadence/candy_cadence_exporter/internal/appclose"
 	"github.com/candy-cadence/candy_cadence_exporter/internal/appdirs"
 )
 
@@ -25,12 +26,16 @@ type collectorSet []collectorEntry
 
 // addCollectorFlags declares every collector's --[no-]collector.<name> flag and its own flags.
 // Each add function below keeps one collector's flags together.
+//
+// closes is shared by two collectors: the logs collector feeds it the application's close
+// records, the process collector reads it to tell a clean close from a crash.
 func addCollectorFlags(app *kingpin.Application) collectorSet {
+	closes := appclose.NewLog()
 	return collectorSet{
-		addProcessFlags(app),
+		addProcessFlags(app, closes),
 		addHostFlags(app),
 		addSQLiteFlags(app),
-		addLogsFlags(app),
+		addLogsFlags(app, closes),
 	}
 }
 

@@ -7,11 +7,12 @@ import (
 
 	"github.com/candy-cadence/candy_cadence_exporter/collector"
 	"github.com/candy-cadence/candy_cadence_exporter/collector/logs"
+	"github.com/candy-cadence/candy_cadence_exporter/internal/appclose"
 	"github.com/candy-cadence/candy_cadence_exporter/internal/appdirs"
 )
 
 // addLogsFlags declares the logs collector's flags.
-func addLogsFlags(app *kingpin.Application) collectorEntry {
+func addLogsFlags(app *kingpin.Application, closes *appclose.Log) collectorEntry {
 	enabled := enableFlag(app, "logs", "errors, operation durations and cache activity from the application's log files.")
 	pathFlag := app.Flag("collector.logs.path", "Glob of log files to follow; repeat for more. Default: 'Log - *.txt', security.log, performance.log, errors.log (and their .1) and error_monitor.log in each of the application's log directories.").
 		PlaceHolder("GLOB")
@@ -45,6 +46,7 @@ func addLogsFlags(app *kingpin.Application) collectorEntry {
 				NoFileEvents:         !*events,
 				MaxUnknownErrorTypes: unknown,
 				MaxFiles:             *maxFiles,
+				Closes:               closes,
 			}, env, logger)
 		},
 	}

@@ -8,10 +8,13 @@ import (
 
 	"github.com/candy-cadence/candy_cadence_exporter/collector"
 	"github.com/candy-cadence/candy_cadence_exporter/collector/process"
+	"github.com/candy-cadence/candy_cadence_exporter/internal/appclose"
 	"github.com/candy-cadence/candy_cadence_exporter/internal/appdirs"
 )
 
-func addProcessFlags(app *kingpin.Application) collectorEntry {
+// addProcessFlags declares the process collector's flags; closes carries the logs collector's
+// close records, by which exits are told apart (it stays empty when the logs are disabled).
+func addProcessFlags(app *kingpin.Application, closes *appclose.Log) collectorEntry {
 	enabled := enableFlag(app, "process", "the application's processes (up, CPU, memory, threads, file descriptors, I/O, starts and exits).")
 	var patterns process.Patterns
 	app.Flag("collector.process.name-regex", "Regular expression on the process name that selects the application. Empty matches nothing.").
@@ -20,11 +23,26 @@ func addProcessFlags(app *kingpin.Application) collectorEntry {
 		Default(process.DefaultExeRegex).SetValue(regexpValue{&patterns.Exe})
 	app.Flag("collector.process.cmdline-regex", "Regular expression on the command line (arguments joined by spaces, relative .py scripts made absolute) that selects the application. Empty matches nothing.").
 		Default(process.DefaultCmdlineRegex).SetValue(regexpValue{&patterns.Cmdline})
+	pollFlag := app.Flag("collector.process.poll-interval", "How often a cheap background listing looks for starts and exits of the application between scrapes; 0 disables it (starts and exits are then seen at scrapes only, and a run shorter than a scrape interval is missed).").
+		Default("1s")
+	poll := pollFlag.Duration()
+	allUsers := app.Flag("collector.process.all-users", "Count every user's application processes, not only those of the user the exporter runs as.").
+		Bool()
 	return collectorEntry{
 		name:    "process",
 		enabled: enabled,
+		flags:   map[string]*kingpin.FlagClause{"PollInterval": pollFlag},
 		build: func(env appdirs.Env, logger *slog.Logger) (collector.Collector, error) {
-			return process.New(process.Config{Match: &patterns}, env, logger)
+			interval, err := zeroMeansOff(pollFlag, *poll)
+			if err != nil {
+				return nil, err
+			}
+			return process.New(process.Config{
+				Match:        &patterns,
+				PollInterval: interval,
+				AllUsers:     *allUsers,
+				Closes:       closes,
+			}, env, logger)
 		},
 	}
 }

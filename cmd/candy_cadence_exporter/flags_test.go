@@ -8,6 +8,7 @@ import (
 	"github.com/alecthomas/kingpin/v2"
 
 	"github.com/candy-cadence/candy_cadence_exporter/collector/logs"
+	"github.com/candy-cadence/candy_cadence_exporter/collector/process"
 	"github.com/candy-cadence/candy_cadence_exporter/collector/sqlite"
 )
 
@@ -27,6 +28,7 @@ func TestFlagDefaultsAreConfigDefaults(t *testing.T) {
 		"collector.sqlite.integrity-interval": sqlite.DefaultIntegrityInterval,
 		"collector.sqlite.busy-timeout":       sqlite.DefaultBusyTimeout,
 		"collector.logs.poll-interval":        logs.DefaultPollInterval,
+		"collector.process.poll-interval":     process.DefaultPollInterval,
 	}
 	for name, want := range durations {
 		got, err := time.ParseDuration(defaults[name])

@@ -234,6 +234,7 @@ func TestBinaryStartupErrors(t *testing.T) {
 		{[]string{"--no-such-flag"}, "unknown long flag '--no-such-flag'"},
 		{[]string{"--collector.process.name-regex=("}, "collector.process.name-regex"},
 		{[]string{"--scrape.timeout-offset=soon"}, "scrape.timeout-offset"},
+		{[]string{"--collector.process.poll-interval=-1s"}, "--collector.process.poll-interval must be 0 (off) or positive"},
 		{[]string{"--web.config.file=" + badConfig}, "invalid --web.config.file"},
 		{[]string{"--web.config.file=" + unknownKey}, "invalid --web.config.file"},
 		{[]string{"--web.config.file=" + filepath.Join(dir, "missing.yml")}, "invalid --web.config.file"},

@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/candy-cadence/candy_cadence_exporter/collector"
+	"github.com/candy-cadence/candy_cadence_exporter/internal/appclose"
 	"github.com/candy-cadence/candy_cadence_exporter/internal/appdirs"
 	"github.com/candy-cadence/candy_cadence_exporter/internal/applog"
 	"github.com/candy-cadence/candy_cadence_exporter/internal/tailer"
@@ -44,6 +45,10 @@ type Config struct {
 	// MaxFiles bounds the files followed at once (each holds a descriptor); zero means
 	// tailer.DefaultMaxFiles.
 	MaxFiles int
+	// Closes, when set, receives the application's close records ("Application closing",
+	// "Application closed") and learns whether any log file is followed, so that the process
+	// collector can tell a clean close from a crash.
+	Closes *appclose.Log
 
 	// keepOpen, when set, replaces the platform's choice (tailer.DefaultKeepOpen) in tests.
 	keepOpen *bool
@@ -206,6 +211,11 @@ func newCollector(cfg Config, logger *slog.Logger) (*Collector, error) {
 		keepOpen = *cfg.keepOpen
 	}
 	counters := newLogCounters(maxUnknown)
+	counters.closes = cfg.Closes
+	counters.now = cfg.now
+	if counters.now == nil {
+		counters.now = time.Now
+	}
 	t, err := tailer.New(tailer.Config{
 		Globs:        cfg.Globs,
 		FromStart:    cfg.FromStart,
@@ -225,6 +235,8 @@ func newCollector(cfg Config, logger *slog.Logger) (*Collector, error) {
 	if err != nil {
 		return nil, &collector.ConfigError{Field: "Globs", Problem: err.Error()}
 	}
+	stats := t.Stats()
+	cfg.Closes.Follow(func() bool { return stats.Files.Load() > 0 })
 	return &Collector{counters: counters, tailer: t}, nil
 }
 
@@ -292,6 +304,9 @@ type logCounters struct {
 	maxUnknown   int
 	unknown      prometheus.Counter
 	other        prometheus.Counter
+
+	closes *appclose.Log // nil when nothing classifies exits
+	now    func() time.Time
 }
 
 func newLogCounters(maxUnknown int) *logCounters {
@@ -366,6 +381,22 @@ func (c *logCounters) Record(r *applog.Record) {
 	if r.PerfAlert {
 		c.perfAlerts.Inc()
 	}
+	if r.AppClose && c.closes != nil {
+		c.closes.Add(appclose.Notice{PID: r.PID, At: c.recordTime(r.Timestamp)})
+	}
+}
+
+// recordTime is a close record's own time (the application writes local time without a
+// zone), or now when it has none that parses: a close record is read within a poll interval
+// of its writing, and its own time keeps a record of an earlier run, read from a file's
+// start, from being taken for a close of the running process.
+func (c *logCounters) recordTime(ts []byte) time.Time {
+	for _, layout := range [...]string{"2006-01-02T15:04:05.999999999", "2006-01-02 15:04:05.999999999", "2006-01-02 15:04:05,999"} {
+		if t, err := time.ParseInLocation(layout, string(ts), time.Local); err == nil {
+			return t
+		}
+	}
+	return c.now()
 }
 
 // Malformed counts a line that could not be read as a record.

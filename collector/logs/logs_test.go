@@ -11,7 +11,9 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/candy-cadence/candy_cadence_exporter/internal/appclose"
 	"github.com/candy-cadence/candy_cadence_exporter/internal/appdirs"
+	"github.com/candy-cadence/candy_cadence_exporter/internal/applog/logsim"
 	"github.com/candy-cadence/candy_cadence_exporter/internal/collectortest"
 	"github.com/prometheus/common/promslog"
 )
@@ -219,3 +221,42 @@ func TestLogGlobsCoverDiscoveredDirectories(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// TestLogsCollectorFeedsCloseRecords checks that the application's close records, as logsim
+// writes them, reach the shared close log with their PID and own time, and that the log knows
+// whether any file is followed.
+func TestLogsCollectorFeedsCloseRecords(t *testing.T) {
+	dir := t.TempDir()
+	closes := appclose.NewLog()
+	closing := time.Date(2025, 3, 14, 9, 30, 0, 0, time.Local)
+	c, err := newCollector(Config{Globs: logGlobs([]string{dir}), FromStart: true, PollInterval: time.Second, keepOpen: ptr(true), Closes: closes}, promslog.NewNopLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.tailer.Close)
+	c.tailer.Poll()
+	if closes.Following() {
+		t.Fatal("following with no log file")
+	}
+	recs := logsim.CloseRecords(4242, closing, closing.Add(1500*time.Millisecond))
+	text := string(recs[0]) + "\n" + appJSON("INFO", "Application started") + string(recs[1]) + "\n"
+	if err := os.WriteFile(filepath.Join(dir, "Log - 031425-09-30-00 INFO.txt"), []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c.tailer.Poll()
+	if !closes.Following() {
+		t.Fatal("not following although a log file is read")
+	}
+	exit := appclose.Exit{PIDs: []int32{4242}, Since: closing.Add(time.Second), LastSeen: closing, Gone: closing.Add(2 * time.Second)}
+	if !closes.Closed(exit, closing.Add(time.Minute)) {
+		t.Error("the \"Application closed\" record at +1.5 s did not reach the close log")
+	}
+	exit.Since = closing.Add(2 * time.Second) // both records are older than the process
+	if closes.Closed(exit, closing.Add(time.Minute)) {
+		t.Error("a close record was taken with a time other than its own")
+	}
+	exit = appclose.Exit{PIDs: []int32{2}, Since: closing.Add(-time.Hour), LastSeen: closing, Gone: closing}
+	if closes.Closed(exit, closing.Add(time.Minute)) {
+		t.Error("\"Application started\" of process 2 was taken as a close")
+	}
+}

@@ -18,13 +18,35 @@ type fakeProc struct {
 	ref   procRef
 	id    procIdentity
 	stats procStats
+	owner string // "" is the exporter's user, testUser
 }
+
+const testUser = "1000"
 
 // fakeProcesses is a host's process table that tests edit between scrapes.
 type fakeProcesses struct {
 	procs      []fakeProc
 	identities int // how many identity look-ups were made
 }
+
+func (f *fakeProcesses) Poll(ctx context.Context, _ map[int32]procRef) ([]procRef, error) {
+	return f.List(ctx)
+}
+
+func (f *fakeProcesses) Owner(_ context.Context, ref procRef) string {
+	for _, p := range f.procs {
+		if p.ref == ref {
+			if p.owner == "" {
+				return testUser
+			}
+			return p.owner
+		}
+	}
+	return ""
+}
+
+// Self: the exporter's tokens are Unix seconds in the fake, as appProc's are.
+func (f *fakeProcesses) Self() (string, uint64) { return testUser, uint64(exporterStart.Unix()) }
 
 func (f *fakeProcesses) List(context.Context) ([]procRef, error) {
 	refs := make([]procRef, len(f.procs))
@@ -79,7 +101,7 @@ func otherProc(pid int32, name string, cmdline ...string) fakeProc {
 }
 
 func newTestProcessCollector(src processSource) *Collector {
-	return newCollector(Config{}, src, exporterStart, promslog.NewNopLogger())
+	return newCollector(Config{}, src, promslog.NewNopLogger())
 }
 
 func TestProcessCollectorGolden(t *testing.T) {
@@ -126,12 +148,13 @@ candy_cadence_processes 0
 func TestProcessCollectorCountsRestartBetweenScrapes(t *testing.T) {
 	before := float64(exporterStart.Unix()) - 60 // already running when the exporter started
 	src := &fakeProcesses{procs: []fakeProc{appProc(100, before)}}
-	c := newTestProcessCollector(src)
+	clock := newTestClock()
+	c := newClockedCollector(src, nil, clock)
 
 	scrape := func() (starts, exits, cpuUser float64) {
 		t.Helper()
 		ms := collectortest.Collect(t, c)
-		return ms["candy_cadence_app_starts_total"], ms["candy_cadence_app_exits_total"], ms[`candy_cadence_process_cpu_seconds_total{mode="user"}`]
+		return ms["candy_cadence_app_starts_total"], exitsTotal(ms), ms[`candy_cadence_process_cpu_seconds_total{mode="user"}`]
 	}
 	if s, e, _ := scrape(); s != 0 || e != 0 {
 		t.Fatalf("first scrape: starts=%v exits=%v, want 0 0 (the process predates the exporter)", s, e)
@@ -140,6 +163,8 @@ func TestProcessCollectorCountsRestartBetweenScrapes(t *testing.T) {
 	restarted := appProc(100, float64(exporterStart.Unix())+30)
 	restarted.stats.CPUUser = 1
 	src.procs = []fakeProc{restarted}
+	scrape()
+	clock.advance(time.Minute) // past the exit's grace period
 	s, e, cpu := scrape()
 	if s != 1 || e != 1 {
 		t.Fatalf("after a restart under the same PID: starts=%v exits=%v, want 1 1", s, e)
@@ -149,6 +174,8 @@ func TestProcessCollectorCountsRestartBetweenScrapes(t *testing.T) {
 		t.Fatalf("cpu user after restart = %v, want 13.5 (monotonic across process churn)", cpu)
 	}
 	src.procs = nil
+	scrape()
+	clock.advance(time.Minute)
 	if s, e, _ := scrape(); s != 1 || e != 2 {
 		t.Fatalf("after exit: starts=%v exits=%v, want 1 2", s, e)
 	}
@@ -184,7 +211,7 @@ func TestProcessCollectorReadsIdentityOncePerProcess(t *testing.T) {
 }
 
 func TestProcessMatcher(t *testing.T) {
-	c := newTestProcessCollector(nil)
+	c := newTestProcessCollector(&fakeProcesses{})
 	cases := []struct {
 		name string
 		id   procIdentity
@@ -221,7 +248,7 @@ func TestProcessMatcher(t *testing.T) {
 
 func TestProcessConfigNilPatternsMatchNothing(t *testing.T) {
 	src := &fakeProcesses{procs: []fakeProc{appProc(1, 1)}}
-	c := newCollector(Config{Match: &Patterns{}}, src, exporterStart, promslog.NewNopLogger())
+	c := newCollector(Config{Match: &Patterns{}}, src, promslog.NewNopLogger())
 	if ms := collectortest.Collect(t, c); ms["candy_cadence_up"] != 0 {
 		t.Fatal("a collector with no patterns matched a process")
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -49,7 +50,26 @@ func readBootTime(path string) (float64, error) {
 	return 0, fmt.Errorf("no btime in %s", path)
 }
 
-func (s *procfsSource) List(ctx context.Context) ([]procRef, error) {
+func (s *procfsSource) List(ctx context.Context) ([]procRef, error) { return s.list(ctx, nil) }
+
+func (s *procfsSource) Poll(ctx context.Context, known map[int32]procRef) ([]procRef, error) {
+	return s.list(ctx, known)
+}
+
+// youngTicks is the age under which a known process is read again at each poll: a process
+// listed between its fork and its exec carries its parent's name and command line, and a
+// launcher script may exec the application a few seconds after it starts.
+const youngTicks = 10 * userHZ
+
+// list reads the PIDs of the process directories, and the stat file of each PID not in known
+// or younger than youngTicks.
+func (s *procfsSource) list(ctx context.Context, known map[int32]procRef) ([]procRef, error) {
+	var settledBefore uint64 // known processes started before this tick are not read again
+	if len(known) > 0 {
+		if up, err := s.uptimeTicks(); err == nil && up > youngTicks {
+			settledBefore = up - youngTicks
+		}
+	}
 	dir, err := os.Open(s.root)
 	if err != nil {
 		return nil, err
@@ -69,14 +89,18 @@ func (s *procfsSource) List(ctx context.Context) ([]procRef, error) {
 		if err != nil {
 			continue
 		}
+		if ref, ok := known[int32(pid)]; ok && ref.Token < settledBefore {
+			refs = append(refs, ref)
+			continue
+		}
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
 		st, err := s.readStat(name, buf)
-		if err != nil {
-			continue // exited since the listing
+		if err != nil || st.state == 'Z' || st.state == 'X' {
+			continue // exited since the listing, or exited and not yet reaped by its parent
 		}
-		refs = append(refs, procRef{PID: int32(pid), Name: st.comm, Token: st.startTicks})
+		refs = append(refs, procRef{PID: int32(pid), PPID: int32(st.ppid), Name: st.comm, Token: st.startTicks})
 	}
 	return refs, nil
 }
@@ -85,7 +109,7 @@ func (s *procfsSource) Identity(_ context.Context, ref procRef) procIdentity {
 	dir := filepath.Join(s.root, strconv.Itoa(int(ref.PID)))
 	var id procIdentity
 	id.Exe, _ = os.Readlink(filepath.Join(dir, "exe"))
-	if raw, err := os.ReadFile(filepath.Join(dir, "cmdline")); err == nil {
+	if raw, err := readHead(filepath.Join(dir, "cmdline"), maxCmdline); err == nil {
 		raw = bytes.TrimRight(raw, "\x00")
 		if len(raw) > 0 {
 			id.Cmdline = strings.Split(string(raw), "\x00")
@@ -95,6 +119,26 @@ func (s *procfsSource) Identity(_ context.Context, ref procRef) procIdentity {
 		id.Cwd, _ = os.Readlink(filepath.Join(dir, "cwd"))
 	}
 	return id
+}
+
+// maxCmdline bounds what is read of a command line: the application's (an interpreter, a
+// script path, a few flags) is far shorter, while compilers and browsers pass many kilobytes
+// that would only make every new process cost more to match.
+const maxCmdline = 4096
+
+// readHead reads at most n bytes from the start of a file.
+func readHead(path string, n int) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	buf := make([]byte, n)
+	read, err := io.ReadFull(f, buf)
+	if err == io.ErrUnexpectedEOF || err == io.EOF {
+		err = nil
+	}
+	return buf[:read], err
 }
 
 func (s *procfsSource) Stats(_ context.Context, ref procRef) procStats {
@@ -121,11 +165,57 @@ func (s *procfsSource) Stats(_ context.Context, ref procRef) procStats {
 	return out
 }
 
+// uptimeTicks reads the time since boot from /proc/uptime, in the clock ticks of start times.
+func (s *procfsSource) uptimeTicks() (uint64, error) {
+	data, err := os.ReadFile(filepath.Join(s.root, "uptime"))
+	if err != nil {
+		return 0, err
+	}
+	f := strings.Fields(string(data))
+	if len(f) == 0 {
+		return 0, fmt.Errorf("empty %s/uptime", s.root)
+	}
+	up, err := strconv.ParseFloat(f[0], 64)
+	if err != nil {
+		return 0, err
+	}
+	return uint64(up * userHZ), nil
+}
+
 // procStat holds the fields of /proc/<pid>/stat that the collector uses.
 type procStat struct {
 	comm                              string
+	state                             byte
+	ppid                              uint64
 	utime, stime, threads, startTicks uint64
 	vsize, rssPages                   uint64
+}
+
+// Owner returns the effective uid, which is what ps shows as the process's user.
+func (s *procfsSource) Owner(_ context.Context, ref procRef) string {
+	data, err := os.ReadFile(filepath.Join(s.root, strconv.Itoa(int(ref.PID)), "status"))
+	if err != nil {
+		return ""
+	}
+	for line := range strings.Lines(string(data)) {
+		if v, ok := strings.CutPrefix(line, "Uid:"); ok {
+			if f := strings.Fields(v); len(f) >= 2 {
+				return f[1]
+			}
+		}
+	}
+	return ""
+}
+
+// Self returns the exporter's effective uid and its start in clock ticks since boot, the unit
+// of every listed token: comparing ticks with ticks avoids the boot time, which /proc/stat
+// gives in whole seconds only.
+func (s *procfsSource) Self() (string, uint64) {
+	var token uint64
+	if st, err := s.readStat("self", make([]byte, 1024)); err == nil {
+		token = st.startTicks
+	}
+	return strconv.Itoa(os.Geteuid()), token
 }
 
 // readStat reads /proc/<pid>/stat with bare system calls: it runs for every process on every
@@ -157,8 +247,11 @@ func parseProcStat(data []byte) (procStat, error) {
 	targets := [...]struct {
 		field int
 		dst   *uint64
-	}{{14, &st.utime}, {15, &st.stime}, {20, &st.threads}, {22, &st.startTicks}, {23, &st.vsize}, {24, &st.rssPages}}
+	}{{4, &st.ppid}, {14, &st.utime}, {15, &st.stime}, {20, &st.threads}, {22, &st.startTicks}, {23, &st.vsize}, {24, &st.rssPages}}
 	rest := data[closing+1:]
+	if state := bytes.TrimLeft(rest, " "); len(state) > 0 {
+		st.state = state[0]
+	}
 	field, next := 2, 0
 	for next < len(targets) {
 		rest = bytes.TrimLeft(rest, " ")

@@ -2,6 +2,7 @@ package applog
 
 import (
 	"bytes"
+	"math"
 )
 
 // LineKind says what a line is on its own, before the lines around it are known.
@@ -91,6 +92,12 @@ func parseJSON(line []byte, r *Record) bool {
 			customType, _ = stringValue(val)
 		case "exception_type":
 			hookType, _ = stringValue(val)
+		case "process":
+			if pid, ok := parseFloat(val); ok && pid > 0 && pid <= math.MaxInt32 && pid == math.Trunc(pid) {
+				r.PID = int32(pid)
+			}
+		case "timestamp", "asctime":
+			r.Timestamp, _ = stringValue(val)
 		default:
 			if d, ok := durationMember(key, val); ok {
 				duration, haveDuration = d, true
@@ -239,6 +246,9 @@ func analyseMessage(msg []byte, r *Record, haveOperation bool) {
 			r.Cache = CacheMiss
 			return
 		}
+	case 'A':
+		r.AppClose = isAppClose(msg)
+		return
 	case 'L':
 		if !haveOperation && bytes.HasPrefix(msg, loadedPrefix) && bytes.Contains(msg, fromCacheSuffix) {
 			r.ModelLoad, r.Cache = ModelLoadCache, CacheModelHit
@@ -257,6 +267,27 @@ func analyseMessage(msg []byte, r *Record, haveOperation bool) {
 			}
 		}
 	}
+}
+
+var appClosePrefix = []byte("Application clos")
+
+// isAppClose recognises "Application closing" and "Application closed", alone or followed by
+// more words, but not "Application closes ..." or other words that begin the same.
+func isAppClose(msg []byte) bool {
+	rest, ok := bytes.CutPrefix(msg, appClosePrefix)
+	if !ok {
+		return false
+	}
+	for _, end := range [...]string{"ing", "ed"} {
+		if tail, ok := bytes.CutPrefix(rest, []byte(end)); ok {
+			return len(tail) == 0 || !isWordByte(tail[0])
+		}
+	}
+	return false
+}
+
+func isWordByte(c byte) bool {
+	return c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
 }
 
 // durationAt parses "0.123s", "412ms" or "1.5 seconds" at the start of b.

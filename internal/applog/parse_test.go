@@ -145,3 +145,29 @@ func TestLevelStrings(t *testing.T) {
 		t.Errorf("out of range level is %q", Level(200).String())
 	}
 }
+
+func TestParseLineAppClose(t *testing.T) {
+	tests := []struct {
+		line      string
+		close     bool
+		pid       int32
+		timestamp string
+	}{
+		{jsonLine("INFO", "Application closing"), true, 4242, "2025-03-14T09:26:53.589793"},
+		{jsonLine("INFO", "Application closed"), true, 4242, "2025-03-14T09:26:53.589793"},
+		{jsonLine("INFO", "Application closed successfully"), true, 4242, "2025-03-14T09:26:53.589793"},
+		{jsonLine("INFO", "Application closes its views"), false, 4242, "2025-03-14T09:26:53.589793"},
+		{jsonLine("INFO", "Application closedown"), false, 4242, "2025-03-14T09:26:53.589793"},
+		{jsonLine("INFO", "Application started"), false, 4242, "2025-03-14T09:26:53.589793"},
+		{`{"level": "INFO", "message": "Application closing", "process": "x"}`, true, 0, ""},
+		{`{"level": "INFO", "message": "Application closing", "process": -3}`, true, 0, ""},
+		{"2025-03-14 09:26:53,589 - src.gui.main_window - INFO - Application closing", true, 0, ""},
+	}
+	for _, tc := range tests {
+		var r Record
+		ParseLine([]byte(tc.line), &r)
+		if r.AppClose != tc.close || r.PID != tc.pid || string(r.Timestamp) != tc.timestamp {
+			t.Errorf("ParseLine(%s): close=%v pid=%d timestamp=%q, want %v %d %q", tc.line, r.AppClose, r.PID, r.Timestamp, tc.close, tc.pid, tc.timestamp)
+		}
+	}
+}

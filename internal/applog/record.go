@@ -142,4 +142,12 @@ type Record struct {
 	Cache     CacheEvent
 	ModelLoad ModelLoad
 	PerfAlert bool // "PERFORMANCE ALERT:"
+	// AppClose is set for "Application closing" and "Application closed" (the main window's
+	// clean close); PID and Timestamp then tell which process wrote it and when.
+	AppClose bool
+	// PID is the record's `process` member, 0 when it has none (only JSON records carry it).
+	PID int32
+	// Timestamp is the raw `timestamp` member of a JSON record (local time, no zone), empty
+	// without one. Valid until the next call that produced the record.
+	Timestamp []byte
 }

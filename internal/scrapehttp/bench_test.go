@@ -60,6 +60,7 @@ func benchmarkScrapeProcessHost(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	b.Cleanup(proc.Close)
 	hostCollector, err := host.New(host.Config{DataDir: b.TempDir()}, env, logger)
 	if err != nil {
 		b.Fatal(err)

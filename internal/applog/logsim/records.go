@@ -149,3 +149,14 @@ func ParseSeq(line []byte) (int, bool) {
 	n, err := strconv.Atoi(s[:end])
 	return n, err == nil
 }
+
+// CloseRecords returns the two INFO records the application's main window writes during a
+// clean close (its close event handler logs "Application closing" first and "Application
+// closed" when the close is done), as process pid at the given times.
+func CloseRecords(pid int, closing, closed time.Time) [2][]byte {
+	line := func(at time.Time, line int, msg string) []byte {
+		return fmt.Appendf(nil, `{"timestamp": "%s", "level": "INFO", "logger": "src.gui.main_window", "function": "closeEvent", "line": %d, "message": "%s", "module": "main_window", "thread": 140234567890, "process": %d, "app_version": "1.4.2"}`,
+			at.Format("2006-01-02T15:04:05.000000"), line, msg, pid)
+	}
+	return [2][]byte{line(closing, 1184, "Application closing"), line(closed, 1207, "Application closed")}
+}
