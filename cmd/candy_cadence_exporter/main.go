@@ -10,7 +10,6 @@ import (
 	"os"
 	"runtime"
 	"strings"
-	"time"
 
 	"github.com/alecthomas/kingpin/v2"
 	"github.com/prometheus/client_golang/prometheus"
@@ -54,6 +53,8 @@ func run(args []string, stderr io.Writer) int {
 					Bool()
 		maxRequests = app.Flag("web.max-requests", "Maximum number of scrapes served at once; more get 503. 0 disables the limit.").
 				Default("10").Int()
+		maxConnections = app.Flag("web.max-connections", "Maximum number of connections held open at once; past it the longest idle one is closed. 0 disables the limit.").
+				Default(itoa(scrapehttp.DefaultServerOptions.MaxConnections)).Int()
 		timeoutOffset = app.Flag("scrape.timeout-offset", "Taken off the timeout Prometheus announces in "+scrapehttp.TimeoutHeader+", to leave time to send the answer.").
 				Default("250ms").Duration()
 		defaultTimeout = app.Flag("scrape.default-timeout", "Deadline of a scrape whose request announces no timeout.").
@@ -69,6 +70,9 @@ func run(args []string, stderr io.Writer) int {
 		return startupError(stderr, flagError(app, args, err))
 	}
 	logger := promslog.New(logConfig)
+	if *maxConnections < 0 {
+		return startupError(stderr, fmt.Errorf("--web.max-connections=%d: must be 0 (no limit) or more", *maxConnections))
+	}
 
 	if *webFlags.WebConfigFile != "" {
 		if err := web.Validate(*webFlags.WebConfigFile); err != nil {
@@ -129,7 +133,9 @@ func run(args []string, stderr io.Writer) int {
 		mux.Handle("/", landing)
 	}
 
-	server := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	serverOpts := scrapehttp.DefaultServerOptions
+	serverOpts.MaxConnections = *maxConnections
+	server := scrapehttp.NewServer(mux, serverOpts)
 	if err := web.ListenAndServe(server, webFlags, logger); err != nil {
 		logger.Error("web server stopped", "err", err)
 		return 1
