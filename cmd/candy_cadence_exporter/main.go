@@ -24,6 +24,7 @@ import (
 
 	"github.com/candy-cadence/candy_cadence_exporter/collector"
 	"github.com/candy-cadence/candy_cadence_exporter/internal/appdirs"
+	"github.com/candy-cadence/candy_cadence_exporter/internal/health"
 	"github.com/candy-cadence/candy_cadence_exporter/internal/scrapehttp"
 )
 
@@ -65,11 +66,16 @@ func run(args []string, stderr io.Writer) int {
 	logConfig := &promslog.Config{Writer: stderr}
 	promslogflag.AddFlags(app, logConfig)
 	collectorFlags := addCollectorFlags(app)
+	checkFlags := addCheckFlags(app)
 
-	if _, err := app.Parse(args); err != nil {
-		return startupError(stderr, flagError(app, args, err))
+	command, err := app.Parse(args)
+	if err != nil {
+		return failure(stderr, isCheck(app, args), flagError(app, args, err))
 	}
 	logger := promslog.New(logConfig)
+	if command == checkFlags.command.FullCommand() {
+		return runCheck(app, checkFlags, collectorFlags, *appWorkDir, logger, os.Stdout, stderr)
+	}
 	if *maxConnections < 0 {
 		return startupError(stderr, fmt.Errorf("--web.max-connections=%d: must be 0 (no limit) or more", *maxConnections))
 	}
@@ -101,6 +107,11 @@ func run(args []string, stderr io.Writer) int {
 		DefaultTimeout: *defaultTimeout,
 		MaxRequests:    *maxRequests,
 	})
+	healthCheck, err := newHealthChecker(app, runner, *appWorkDir)
+	if err != nil {
+		return startupError(stderr, err)
+	}
+	healthReports := health.NewCached(healthCheck, *checkFlags.cacheInterval, *checkFlags.timeout)
 	if !*disableExporterMetrics {
 		static.MustRegister(
 			collectors.NewGoCollector(),
@@ -111,6 +122,7 @@ func run(args []string, stderr io.Writer) int {
 
 	mux := http.NewServeMux()
 	mux.Handle(*metricsPath, handler)
+	mux.Handle("/health", healthHandler(healthReports))
 	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusOK)
 		if r.Method != http.MethodHead {
@@ -124,7 +136,8 @@ func run(args []string, stderr io.Writer) int {
 			Version:     version.Info(),
 			Links: []web.LandingLinks{
 				{Address: *metricsPath, Text: "Metrics"},
-				{Address: "/-/healthy", Text: "Health"},
+				{Address: "/health", Text: "Health check report"},
+				{Address: "/-/healthy", Text: "Liveness"},
 			},
 		})
 		if err != nil {
