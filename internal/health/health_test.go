@@ -178,7 +178,7 @@ func TestDatabaseCheckFromMetrics(t *testing.T) {
 		{"healthy", lib(0.01, time.Hour, g("db_integrity_ok", 1, "db", "library")), StatusHealthy, "quick_check ok"},
 		{"integrity failed", lib(0.01, time.Hour, g("db_integrity_ok", 0, "db", "library"), g("db_integrity_check_timestamp_seconds", float64(now.Add(-time.Minute).Unix()), "db", "library")),
 			StatusCritical, "quick_check found corruption in the library 1m0s ago"},
-		{"slow probe", lib(1.5, time.Hour), StatusWarning, "took 1.50 s (slow above 1 s)"},
+		{"slow probe", lib(1.5, time.Hour), StatusWarning, "took 1.5 s (slow above 1 s)"},
 		{"old backup", lib(0.01, 72*time.Hour), StatusWarning, "newest backup is 72h0m0s old"},
 		{"state corrupt", gauges{g("db_up", 0, "db", "library"), g("db_size_bytes", 4096, "db", "library"),
 			g("db_state", 1, "db", "library", "state", "corrupt"), g("db_state", 0, "db", "library", "state", "ok")},

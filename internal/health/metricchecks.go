@@ -333,7 +333,7 @@ func seconds(s float64) string {
 	if s < 1 {
 		return fmt.Sprintf("%.0f ms", s*1000)
 	}
-	return fmt.Sprintf("%.2f s", s)
+	return strings.TrimSuffix(strings.TrimRight(fmt.Sprintf("%.2f", s), "0"), ".") + " s"
 }
 
 func orUnknown(s string) string {
