@@ -18,7 +18,6 @@ import (
 	"github.com/candy-cadence/candy_cadence_exporter/internal/collectortest"
 )
 
-
 // gauges is a stand-in collector that sends fixed series: name (without the namespace),
 // value, then label pairs.
 type gauges []series
@@ -105,13 +104,13 @@ func TestApplicationCheck(t *testing.T) {
 		want    Status
 		mention string
 	}{
-		{"running", gauges{g("up", 1), g("processes", 1), g("process_resident_memory_bytes", 400 * mib),
+		{"running", gauges{g("up", 1), g("processes", 1), g("process_resident_memory_bytes", 400*mib),
 			g("process_start_time_seconds", float64(now.Add(-time.Hour).Unix())),
 			g("app_exits_total", 0, "reason", "closed"), g("app_exits_total", 0, "reason", "crashed")},
 			StatusHealthy, "up for 1h0m0s"},
 		{"closed", gauges{g("up", 0), g("processes", 0), g("app_exits_total", 1, "reason", "closed"), g("app_exits_total", 0, "reason", "crashed")},
 			StatusWarning, "not running"},
-		{"memory", gauges{g("up", 1), g("processes", 1), g("process_resident_memory_bytes", 2000 * mib)},
+		{"memory", gauges{g("up", 1), g("processes", 1), g("process_resident_memory_bytes", 2000*mib)},
 			StatusWarning, "more than the 1500.0 MiB threshold"},
 		{"crashed", gauges{g("up", 0), g("processes", 0), g("app_exits_total", 1, "reason", "crashed")},
 			StatusCritical, "crashed once"},
@@ -132,7 +131,7 @@ func TestSystemCheck(t *testing.T) {
 	const gib = 1 << 30
 	host := func(busy float64, memAvail, fsAvail float64) []collector.Named {
 		return []collector.Named{
-			{Name: "host", Collector: gauges{g("host_memory_total_bytes", 16 * gib), g("host_memory_available_bytes", memAvail),
+			{Name: "host", Collector: gauges{g("host_memory_total_bytes", 16*gib), g("host_memory_available_bytes", memAvail),
 				g("host_filesystem_size_bytes", 100*gib, "mountpoint", "/home"), g("host_filesystem_free_bytes", fsAvail, "mountpoint", "/home"),
 				g("host_filesystem_avail_bytes", fsAvail, "mountpoint", "/home")}},
 			{Name: "hostcpu", Collector: &cpuCounter{busy: busy, idle: 1 - busy}},
@@ -223,10 +222,10 @@ func TestOverallStatusAndExitCode(t *testing.T) {
 func TestReportJSONShape(t *testing.T) {
 	const gib = 1 << 30
 	c := newTestChecker(t, Paths{LibraryDB: "/nonexistent/3dmm.db", CacheDB: "/nonexistent/cache.db", DataDir: "/nonexistent"},
-		collector.Named{Name: "process", Collector: gauges{g("up", 1), g("processes", 1), g("process_resident_memory_bytes", 1 << 29),
+		collector.Named{Name: "process", Collector: gauges{g("up", 1), g("processes", 1), g("process_resident_memory_bytes", 1<<29),
 			g("process_start_time_seconds", float64(now.Add(-2*time.Hour).Unix())), g("app_starts_total", 0),
 			g("app_exits_total", 0, "reason", "closed"), g("app_exits_total", 0, "reason", "crashed")}},
-		collector.Named{Name: "host", Collector: gauges{g("host_memory_total_bytes", 16 * gib), g("host_memory_available_bytes", 8 * gib),
+		collector.Named{Name: "host", Collector: gauges{g("host_memory_total_bytes", 16*gib), g("host_memory_available_bytes", 8*gib),
 			g("host_filesystem_size_bytes", 100*gib, "mountpoint", "/home"), g("host_filesystem_free_bytes", 50*gib, "mountpoint", "/home"),
 			g("host_filesystem_avail_bytes", 50*gib, "mountpoint", "/home")}},
 		collector.Named{Name: "hostcpu", Collector: &cpuCounter{busy: 0.25, idle: 0.75}},
@@ -306,4 +305,6 @@ func countingCollector(n *int) collector.Collector {
 
 type funcCollector func(ctx context.Context, ch chan<- prometheus.Metric) error
 
-func (f funcCollector) Update(ctx context.Context, ch chan<- prometheus.Metric) error { return f(ctx, ch) }
+func (f funcCollector) Update(ctx context.Context, ch chan<- prometheus.Metric) error {
+	return f(ctx, ch)
+}
