@@ -55,7 +55,7 @@ func (c *Checker) Run(ctx context.Context) Report {
 	first, last := c.gatherSettled(gatherCtx)
 
 	files, _ := c.cfg.Paths.logFiles()
-	hour := scanLogs(ctx, files, c.cfg.Now(), c.cfg.LogReadLimit)
+	hour := scanLogs(ctx, files, c.cfg.Now(), c.cfg.LogReadLimit, c.cfg.Thresholds)
 	haveLogs := len(c.cfg.Paths.LogGlobs) > 0
 
 	r := Report{

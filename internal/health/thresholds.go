@@ -3,6 +3,7 @@ package health
 import (
 	"fmt"
 	"math"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -34,26 +35,39 @@ type Thresholds struct {
 	DBQuerySlowSeconds           float64 `json:"db_query_slow_seconds"`
 	DBFreelistRatio              float64 `json:"db_freelist_ratio"`
 	ErrorsPerHour                float64 `json:"errors_per_hour"`
-	CriticalErrorsPer30d         float64 `json:"critical_errors_per_30d"`
 	AppMemoryBytes               float64 `json:"app_memory_bytes"`
 	BackupMaxAgeSeconds          float64 `json:"backup_max_age_seconds"`
 	LatencyBoundSeconds          float64 `json:"latency_bound_seconds"`
 	LatencyFastBurnFactor        float64 `json:"latency_fast_burn_factor"`
 	SLOLatencyErrorRatioCritical float64 `json:"latency_error_ratio_critical"`
+	// CriticalErrorTypes is the regular expression of the error types that are critical at
+	// once, from the CandyCadenceCriticalError alert.
+	CriticalErrorTypes string `json:"critical_error_types"`
+
+	criticalTypes *regexp.Regexp
 }
+
+// CriticalErrorAlert is the alert whose type regex names the critical error types.
+const CriticalErrorAlert = "CandyCadenceCriticalError"
 
 // latencyFastBurnFactor is the burn rate of the fastest latency alert (14.4 over 1 h), whose
 // severity is critical: a share of slow operations that burns the budget this fast is critical.
 const latencyFastBurnFactor = 14.4
 
-// DefaultThresholds parses the thresholds shipped with the binary. The file is embedded, so a
-// failure is a build that must not ship: tests call it.
-func DefaultThresholds() (Thresholds, error) { return ParseThresholds(rules.ThresholdsYAML) }
+// DefaultThresholds parses the thresholds shipped with the binary. The files are embedded, so
+// a failure is a build that must not ship: tests call it.
+func DefaultThresholds() (Thresholds, error) {
+	return ParseThresholds(rules.ThresholdsYAML, rules.AlertsYAML)
+}
 
-// ParseThresholds reads thresholds.yml. A series the checks need that is missing or not a
-// constant fails loudly, naming it.
-func ParseThresholds(data []byte) (Thresholds, error) {
-	values, err := thresholdSeries(data)
+// ParseThresholds reads thresholds.yml and the critical error types of alerts.yml. A series
+// the checks need that is missing or not a constant fails loudly, naming it.
+func ParseThresholds(thresholds, alerts []byte) (Thresholds, error) {
+	types, err := criticalErrorTypes(alerts)
+	if err != nil {
+		return Thresholds{}, err
+	}
+	values, err := thresholdSeries(thresholds)
 	if err != nil {
 		return Thresholds{}, err
 	}
@@ -78,7 +92,6 @@ func ParseThresholds(data []byte) (Thresholds, error) {
 	t.DBQuerySlowSeconds = get("db_query_slow_seconds")
 	t.DBFreelistRatio = get("db_freelist_ratio")
 	t.ErrorsPerHour = get("errors_per_hour")
-	t.CriticalErrorsPer30d = get("critical_errors_per_30d")
 	t.AppMemoryBytes = get("app_memory_bytes")
 	t.BackupMaxAgeSeconds = get("backup_max_age_seconds")
 	if len(missing) > 0 {
@@ -86,8 +99,49 @@ func ParseThresholds(data []byte) (Thresholds, error) {
 	}
 	t.LatencyBoundSeconds = LatencyBoundSeconds
 	t.LatencyFastBurnFactor = latencyFastBurnFactor
-	t.SLOLatencyErrorRatioCritical = latencyFastBurnFactor * (1 - t.SLOLatencyObjectiveRatio)
+	// Rounded: 14.4 * (1 - 0.95) is 0.7200000000000006 in binary floating point.
+	t.SLOLatencyErrorRatioCritical = math.Round(latencyFastBurnFactor*(1-t.SLOLatencyObjectiveRatio)*1e9) / 1e9
+	t.CriticalErrorTypes = types
+	t.criticalTypes = regexp.MustCompile("^(?:" + types + ")$") // checked in criticalErrorTypes
 	return t, nil
+}
+
+// criticalErrorTypes returns the type=~"..." regex of the CandyCadenceCriticalError alert.
+func criticalErrorTypes(alerts []byte) (string, error) {
+	var file struct {
+		Groups []struct {
+			Rules []struct {
+				Alert string `yaml:"alert"`
+				Expr  string `yaml:"expr"`
+			} `yaml:"rules"`
+		} `yaml:"groups"`
+	}
+	if err := yaml.Unmarshal(alerts, &file); err != nil {
+		return "", fmt.Errorf("alerts.yml: %w", err)
+	}
+	for _, g := range file.Groups {
+		for _, r := range g.Rules {
+			if r.Alert != CriticalErrorAlert {
+				continue
+			}
+			m := typeMatcher.FindStringSubmatch(r.Expr)
+			if m == nil {
+				return "", fmt.Errorf("alerts.yml: %s has no type=~\"...\" matcher", CriticalErrorAlert)
+			}
+			if _, err := regexp.Compile(m[1]); err != nil {
+				return "", fmt.Errorf("alerts.yml: %s: %w", CriticalErrorAlert, err)
+			}
+			return m[1], nil
+		}
+	}
+	return "", fmt.Errorf("alerts.yml lacks the alert %s", CriticalErrorAlert)
+}
+
+var typeMatcher = regexp.MustCompile(`type=~"([^"]+)"`)
+
+// IsCriticalErrorType tells whether an error type is critical at once.
+func (t Thresholds) IsCriticalErrorType(typ []byte) bool {
+	return t.criticalTypes != nil && len(typ) > 0 && t.criticalTypes.Match(typ)
 }
 
 // thresholdSeries returns every candy_cadence:threshold:* series of the file by its short

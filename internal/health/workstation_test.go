@@ -251,10 +251,13 @@ func TestLogsAndPerformanceChecks(t *testing.T) {
 			StatusHealthy, StatusHealthy, "0 error and 0 critical", "no timed operations"},
 		{"many errors, slow mean", append(repeat(60, func(int) string { return errorLine(10 * time.Minute) }),
 			repeat(20, func(i int) string { return search(time.Minute, 3) })...),
-			StatusWarning, StatusWarning, "60 errors in the last hour (threshold 50)", "mean operation time is 3 s, over the 2 s objective"},
-		{"critical record, latency budget burning", append([]string{logRecord(5*time.Minute, "CRITICAL", "Uncaught exception", `"exception_type": "MemoryError"`)},
+			StatusWarning, StatusHealthy, "60 errors in the last hour (threshold 50)", "the mean is over the 2 s objective"},
+		{"uncaught exception, slow 95th percentile", append([]string{logRecord(5*time.Minute, "CRITICAL", "Uncaught exception", `"exception_type": "KeyError"`)},
+			append(repeat(17, func(i int) string { return search(time.Minute, 0.5) }), repeat(3, func(i int) string { return search(time.Minute, 6) })...)...),
+			StatusWarning, StatusWarning, "1 CRITICAL record(s) in the last hour", "the 95th percentile is 6 s, over the 5 s objective"},
+		{"critical error type, latency budget burning", append([]string{logRecord(5*time.Minute, "ERROR", "Error in save: disk I/O error", `"exception": {"type": "OperationalError", "message": "disk I/O error", "traceback": []}`)},
 			repeat(20, func(i int) string { return search(time.Minute, 7) })...),
-			StatusCritical, StatusCritical, "1 CRITICAL record(s) in the last hour", "100% of operations took over 5 s"},
+			StatusCritical, StatusCritical, "1 error(s) of a critical type", "100% of operations took over 5 s"},
 		{"too few operations to judge", repeat(3, func(int) string { return search(time.Minute, 9) }),
 			StatusHealthy, StatusHealthy, "", "too few to judge"},
 	}
@@ -280,7 +283,7 @@ func TestLogScanIsBounded(t *testing.T) {
 	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	h := scanLogs(context.Background(), []string{path}, time.Now(), 64<<10)
+	h := scanLogs(context.Background(), []string{path}, time.Now(), 64<<10, Thresholds{})
 	if h.readBytes > 64<<10 || !h.partial {
 		t.Errorf("read %d bytes (budget %d), partial %v", h.readBytes, 64<<10, h.partial)
 	}
