@@ -331,7 +331,7 @@ func mib(b float64) string { return fmt.Sprintf("%.1f MiB", b/(1<<20)) }
 
 func seconds(s float64) string {
 	if s < 1 {
-		return fmt.Sprintf("%.0f ms", s*1000)
+		return fmt.Sprintf("%.3g ms", s*1000)
 	}
 	return strings.TrimSuffix(strings.TrimRight(fmt.Sprintf("%.2f", s), "0"), ".") + " s"
 }

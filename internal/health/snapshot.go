@@ -99,12 +99,6 @@ func labelValue(m *dto.Metric, name string) string {
 	return ""
 }
 
-// collectorOK tells whether a collector ran and succeeded in this gathering.
-func (s snapshot) collectorOK(name string) bool {
-	v, ok := s.value("exporter_collector_success", "collector", name)
-	return ok && v == 1
-}
-
 // collectorRan tells whether a collector is enabled (it reports its success either way).
 func (s snapshot) collectorRan(name string) bool {
 	_, ok := s.value("exporter_collector_success", "collector", name)
