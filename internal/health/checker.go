@@ -83,7 +83,7 @@ func (c *Checker) Run(ctx context.Context) Report {
 func (c *Checker) gatherSettled(ctx context.Context) (first, last snapshot) {
 	first = gather(ctx, c.cfg.Runner, c.cfg.Now())
 	wait := c.cfg.CPUSample
-	for {
+	for attempt := 0; ; attempt++ {
 		select {
 		case <-ctx.Done():
 			if last.families == nil {
@@ -93,11 +93,26 @@ func (c *Checker) gatherSettled(ctx context.Context) (first, last snapshot) {
 		case <-time.After(wait):
 		}
 		last = gather(ctx, c.cfg.Runner, c.cfg.Now())
-		if c.settled(last) {
+		if c.settled(last) && (attempt >= maxRetries || !anyFailed(last)) {
 			return first, last
 		}
 		wait = 100 * time.Millisecond
 	}
+}
+
+// maxRetries bounds the gatherings repeated because a collector failed: a collector still
+// running for a concurrent scrape is skipped by the runner and shows as failed, which a moment
+// later it no longer is; a collector that really fails must not hold the check to its deadline.
+const maxRetries = 3
+
+// anyFailed tells whether a collector reported failure in s.
+func anyFailed(s snapshot) bool {
+	for _, m := range s.metrics("exporter_collector_success") {
+		if metricValue(m) != 1 {
+			return true
+		}
+	}
+	return false
 }
 
 // settled tells whether the library's measurements that run in the background are in.

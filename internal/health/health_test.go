@@ -308,3 +308,20 @@ type funcCollector func(ctx context.Context, ch chan<- prometheus.Metric) error
 func (f funcCollector) Update(ctx context.Context, ch chan<- prometheus.Metric) error {
 	return f(ctx, ch)
 }
+
+// A collector skipped or failing for a moment (a concurrent scrape still running it) is
+// gathered again rather than reported as not checked.
+func TestFailedCollectorIsGatheredAgain(t *testing.T) {
+	calls := 0
+	flaky := funcCollector(func(_ context.Context, ch chan<- prometheus.Metric) error {
+		calls++
+		if calls <= 2 {
+			return fmt.Errorf("busy")
+		}
+		ch <- collector.Gauge("up", "test").Metric(1)
+		ch <- collector.Gauge("processes", "test").Metric(1)
+		return nil
+	})
+	r := runCheck(t, newTestChecker(t, Paths{}, collector.Named{Name: "process", Collector: flaky}))
+	wantStatus(t, checkOf(t, r, CheckApplication), StatusHealthy, "running (1 process(es))")
+}
