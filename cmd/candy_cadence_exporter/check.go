@@ -43,6 +43,17 @@ func addCheckFlags(app *kingpin.Application) checkFlags {
 	}
 }
 
+// validate rejects durations that would make every report empty or the cache meaningless.
+func (f checkFlags) validate() error {
+	if *f.timeout <= 0 {
+		return fmt.Errorf("--check.timeout=%s: must be positive", *f.timeout)
+	}
+	if *f.cacheInterval < 0 {
+		return fmt.Errorf("--web.health-interval=%s: must not be negative", *f.cacheInterval)
+	}
+	return nil
+}
+
 // isCheck tells whether the command line asks for the check command, even if it does not parse.
 func isCheck(app *kingpin.Application, args []string) bool {
 	if pc, err := app.ParseContext(args); err == nil && pc.SelectedCommand != nil {
@@ -63,9 +74,6 @@ func failure(stderr io.Writer, check bool, err error) int {
 
 // runCheck builds the enabled collectors, makes one report and prints it.
 func runCheck(app *kingpin.Application, flags checkFlags, collectors collectorSet, workDir string, logger *slog.Logger, stdout, stderr io.Writer) int {
-	if *flags.timeout <= 0 {
-		return failure(stderr, true, fmt.Errorf("--check.timeout=%s: must be positive", *flags.timeout))
-	}
 	env := appdirs.CurrentEnv(runtime.GOOS, workDir)
 	enabled, err := collectors.build(env, logger)
 	if err != nil {

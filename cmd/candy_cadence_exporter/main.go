@@ -73,6 +73,9 @@ func run(args []string, stderr io.Writer) int {
 		return failure(stderr, isCheck(app, args), flagError(app, args, err))
 	}
 	logger := promslog.New(logConfig)
+	if err := checkFlags.validate(); err != nil {
+		return failure(stderr, command == checkFlags.command.FullCommand(), err)
+	}
 	if command == checkFlags.command.FullCommand() {
 		return runCheck(app, checkFlags, collectorFlags, *appWorkDir, logger, os.Stdout, stderr)
 	}

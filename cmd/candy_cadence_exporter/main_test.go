@@ -200,6 +200,7 @@ func TestBinaryStartupErrors(t *testing.T) {
 		{[]string{"--collector.process.name-regex=("}, "collector.process.name-regex"},
 		{[]string{"--scrape.timeout-offset=soon"}, "scrape.timeout-offset"},
 		{[]string{"--web.max-connections=-1"}, "--web.max-connections=-1"},
+		{[]string{"--check.timeout=0s"}, "--check.timeout=0s"},
 		{[]string{"--web.config.file=" + badConfig}, "invalid --web.config.file"},
 		{[]string{"--web.config.file=" + unknownKey}, "invalid --web.config.file"},
 		{[]string{"--web.config.file=" + filepath.Join(dir, "missing.yml")}, "invalid --web.config.file"},
