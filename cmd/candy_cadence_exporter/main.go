@@ -10,7 +10,6 @@ import (
 	"os"
 	"runtime"
 	"strings"
-	"time"
 
 	"github.com/alecthomas/kingpin/v2"
 	"github.com/prometheus/client_golang/prometheus"
@@ -25,6 +24,7 @@ import (
 
 	"github.com/candy-cadence/candy_cadence_exporter/collector"
 	"github.com/candy-cadence/candy_cadence_exporter/internal/appdirs"
+	"github.com/candy-cadence/candy_cadence_exporter/internal/health"
 	"github.com/candy-cadence/candy_cadence_exporter/internal/scrapehttp"
 )
 
@@ -54,6 +54,8 @@ func run(args []string, stderr io.Writer) int {
 					Bool()
 		maxRequests = app.Flag("web.max-requests", "Maximum number of scrapes served at once; more get 503. 0 disables the limit.").
 				Default("10").Int()
+		maxConnections = app.Flag("web.max-connections", "Maximum number of connections held open at once; past it the longest idle one is closed. 0 disables the limit.").
+				Default(itoa(scrapehttp.DefaultServerOptions.MaxConnections)).Int()
 		timeoutOffset = app.Flag("scrape.timeout-offset", "Taken off the timeout Prometheus announces in "+scrapehttp.TimeoutHeader+", to leave time to send the answer.").
 				Default("250ms").Duration()
 		defaultTimeout = app.Flag("scrape.default-timeout", "Deadline of a scrape whose request announces no timeout.").
@@ -66,9 +68,11 @@ func run(args []string, stderr io.Writer) int {
 	logFile := addLogFileFlags(app)
 	enableProfiling := addProfilingFlag(app)
 	collectorFlags := addCollectorFlags(app)
+	checkFlags := addCheckFlags(app)
 
-	if _, err := app.Parse(args); err != nil {
-		return startupError(stderr, flagError(app, args, err))
+	command, err := app.Parse(args)
+	if err != nil {
+		return failure(stderr, isCheck(app, args), flagError(app, args, err))
 	}
 	logOut, errOut, closeLog, err := logFile.open(stderr)
 	if err != nil {
@@ -77,6 +81,15 @@ func run(args []string, stderr io.Writer) int {
 	defer closeLog()
 	logConfig.Writer, stderr = logOut, errOut
 	logger := promslog.New(logConfig)
+	if err := checkFlags.validate(); err != nil {
+		return failure(stderr, command == checkFlags.command.FullCommand(), err)
+	}
+	if command == checkFlags.command.FullCommand() {
+		return runCheck(app, checkFlags, collectorFlags, *appWorkDir, logger, os.Stdout, stderr)
+	}
+	if *maxConnections < 0 {
+		return startupError(stderr, fmt.Errorf("--web.max-connections=%d: must be 0 (no limit) or more", *maxConnections))
+	}
 
 	if *webFlags.WebConfigFile != "" {
 		if err := web.Validate(*webFlags.WebConfigFile); err != nil {
@@ -109,6 +122,11 @@ func run(args []string, stderr io.Writer) int {
 		DefaultTimeout: *defaultTimeout,
 		MaxRequests:    *maxRequests,
 	})
+	healthCheck, err := newHealthChecker(app, runner, *appWorkDir)
+	if err != nil {
+		return startupError(stderr, err)
+	}
+	healthReports := health.NewCached(healthCheck, *checkFlags.cacheInterval, *checkFlags.timeout)
 	if !*disableExporterMetrics {
 		static.MustRegister(
 			collectors.NewGoCollector(),
@@ -119,6 +137,7 @@ func run(args []string, stderr io.Writer) int {
 
 	mux := http.NewServeMux()
 	mux.Handle(*metricsPath, handler)
+	mux.Handle("/health", healthHandler(healthReports))
 	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusOK)
 		if r.Method != http.MethodHead {
@@ -134,7 +153,8 @@ func run(args []string, stderr io.Writer) int {
 			Version:     version.Info(),
 			Links: []web.LandingLinks{
 				{Address: *metricsPath, Text: "Metrics"},
-				{Address: "/-/healthy", Text: "Health"},
+				{Address: "/health", Text: "Health check report"},
+				{Address: "/-/healthy", Text: "Liveness"},
 			},
 		})
 		if err != nil {
@@ -143,7 +163,9 @@ func run(args []string, stderr io.Writer) int {
 		mux.Handle("/", landing)
 	}
 
-	server := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	serverOpts := scrapehttp.DefaultServerOptions
+	serverOpts.MaxConnections = *maxConnections
+	server := scrapehttp.NewServer(mux, serverOpts)
 	if err := web.ListenAndServe(server, webFlags, logger); err != nil {
 		logger.Error("web server stopped", "err", err)
 		return 1

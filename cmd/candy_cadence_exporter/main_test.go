@@ -210,6 +210,13 @@ func TestBinaryTLSAndBasicAuth(t *testing.T) {
 	if code, _ := get(t, client, http.MethodGet, "https://"+addr+"/metrics"); code != http.StatusUnauthorized {
 		t.Fatalf("no password: %d, want 401", code)
 	}
+	// The health report sits behind the same TLS and basic auth.
+	if code, _ := get(t, client, http.MethodGet, "https://"+addr+"/health"); code != http.StatusUnauthorized {
+		t.Fatalf("/health without a password: %d, want 401", code)
+	}
+	if code, body := get(t, client, http.MethodGet, "https://"+addr+"/health", "prometheus", "s3cret"); !strings.Contains(body, `"checks"`) {
+		t.Fatalf("/health with the password: %d %q", code, body)
+	}
 	// Plain HTTP to the TLS port is refused: no metrics, whatever the credentials.
 	code, body := get(t, http.DefaultClient, http.MethodGet, "http://"+addr+"/metrics", "prometheus", "s3cret")
 	if code == http.StatusOK || strings.Contains(body, "candy_cadence_up") {
@@ -235,6 +242,8 @@ func TestBinaryStartupErrors(t *testing.T) {
 		{[]string{"--collector.process.name-regex=("}, "collector.process.name-regex"},
 		{[]string{"--scrape.timeout-offset=soon"}, "scrape.timeout-offset"},
 		{[]string{"--collector.process.poll-interval=-1s"}, "--collector.process.poll-interval must be 0 (off) or positive"},
+		{[]string{"--web.max-connections=-1"}, "--web.max-connections=-1"},
+		{[]string{"--check.timeout=0s"}, "--check.timeout=0s"},
 		{[]string{"--web.config.file=" + badConfig}, "invalid --web.config.file"},
 		{[]string{"--web.config.file=" + unknownKey}, "invalid --web.config.file"},
 		{[]string{"--web.config.file=" + filepath.Join(dir, "missing.yml")}, "invalid --web.config.file"},

@@ -433,3 +433,10 @@ func (c *logCounters) collect(ch chan<- prometheus.Metric) {
 	c.perfAlerts.Collect(ch)
 	c.malformed.Collect(ch)
 }
+
+// DiscoveredGlobs are the log files followed when no glob is configured: the application's
+// log file patterns in each of its known log directories.
+func DiscoveredGlobs(env appdirs.Env) []string {
+	globs, _ := Config{}.globs(env)
+	return globs
+}

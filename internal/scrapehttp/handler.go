@@ -143,15 +143,22 @@ func acceptsGzip(h http.Header) bool {
 	return false
 }
 
+// MaxAnnouncedTimeout is the longest scrape timeout taken from a request. Prometheus' timeout
+// never exceeds its scrape interval, and no sane interval is longer; a larger value is a
+// mistake or an attempt to hold the collectors without a deadline, and gets the default.
+const MaxAnnouncedTimeout = time.Hour
+
 // ScrapeTimeout returns how long the collectors may run for a request: the announced timeout
-// minus offset, but never less than half the announced timeout.
+// minus offset, but never less than half the announced timeout. A timeout that is not a finite
+// number of seconds in (0, MaxAnnouncedTimeout] gets fallback: NaN compares false with every
+// bound and a huge value overflows time.Duration, either of which once left no deadline.
 func ScrapeTimeout(h http.Header, fallback, offset time.Duration) time.Duration {
 	v := h.Get(TimeoutHeader)
 	if v == "" {
 		return fallback
 	}
 	seconds, err := strconv.ParseFloat(v, 64)
-	if err != nil || seconds <= 0 {
+	if err != nil || !(seconds > 0 && seconds <= MaxAnnouncedTimeout.Seconds()) {
 		return fallback
 	}
 	announced := time.Duration(seconds * float64(time.Second))

@@ -176,6 +176,17 @@ func TestScrapeTimeout(t *testing.T) {
 		{"junk", fallback},
 		{"-3", fallback},
 		{"0", fallback},
+		// Values that once left no deadline at all: NaN and the infinities compare false with
+		// everything, and a huge value overflows time.Duration.
+		{"NaN", fallback},
+		{"nan", fallback},
+		{"Inf", fallback},
+		{"+Inf", fallback},
+		{"-Inf", fallback},
+		{"1e308", fallback},
+		{"9.3e9", fallback}, // overflows a Duration (about 292 years)
+		{"86401", fallback}, // finite but beyond MaxAnnouncedTimeout
+		{"3600", time.Hour - offset},
 	}
 	for _, tc := range cases {
 		h := http.Header{}

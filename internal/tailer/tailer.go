@@ -877,3 +877,7 @@ func releaseLarge(b []byte) []byte {
 	}
 	return b[:0]
 }
+
+// OpenShared opens a file for reading without keeping the application from writing, renaming
+// or deleting it meanwhile (on Windows os.Open would).
+func OpenShared(path string) (*os.File, error) { return openShared(path) }

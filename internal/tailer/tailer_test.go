@@ -3,6 +3,7 @@ package tailer
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -10,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/candy-cadence/candy_cadence_exporter/internal/collectortest"
 )
 
 // lines collects what the sinks of one tailer receive.
@@ -316,9 +319,11 @@ func TestValidate(t *testing.T) {
 func TestFileEvents(t *testing.T) {
 	dir := t.TempDir()
 	out := &lines{}
+	logs := &collectortest.LogBuffer{}
 	tl, err := New(Config{
 		Globs: []string{filepath.Join(dir, "*.log")}, PollInterval: time.Hour, MaxLineBytes: 1 << 20,
 		KeepOpen: true, FileEvents: true, NewSink: func() FileSink { return sink{out} },
+		Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -327,7 +332,14 @@ func TestFileEvents(t *testing.T) {
 	done := make(chan struct{})
 	go func() { tl.Run(ctx); close(done) }()
 	defer func() { cancel(); <-done }()
-	time.Sleep(50 * time.Millisecond) // let Run install its watch; later writes raise events
+	// Writes raise events only once Run has installed its watch, which a loaded machine can
+	// delay well past any fixed sleep: wait for Run to say so.
+	for watchBy := time.Now().Add(10 * time.Second); !strings.Contains(logs.String(), "watching log directory for file events"); {
+		if time.Now().After(watchBy) {
+			t.Fatalf("the tailer did not watch its directory: %s", logs.String())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 	fx := &fixture{t: t, dir: dir}
 	fx.write("new.log", "one\n")
 	fx.write("new.log", "two\n")
