@@ -94,6 +94,7 @@ func TestAlertBudget(t *testing.T) {
 			t.Parallel()
 			timeline := firingTimeline(t, promtool, strings.TrimPrefix(row.file, "rules/"))
 			pages, tickets, log := am.notifications(timeline)
+			t.Logf("%s: %d pages, %d tickets: %q", row.file, pages, tickets, log)
 			if pages != row.pages || tickets != row.tickets {
 				t.Errorf("%s: %d pages and %d tickets, the table says %d and %d; notifications:\n%s",
 					row.file, pages, tickets, row.pages, row.tickets, strings.Join(log, "\n"))
