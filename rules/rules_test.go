@@ -55,7 +55,7 @@ var criticalErrorTypes = []string{
 
 var (
 	severities = []string{"critical", "warning", "info"}
-	components = []string{"application", "errors", "process", "host", "database", "exporter"}
+	components = []string{"application", "errors", "process", "host", "database", "exporter", "fleet", "monitoring"}
 )
 
 type ruleGroup struct {
@@ -378,15 +378,41 @@ func TestEveryAlertIsTested(t *testing.T) {
 		}
 	}
 	for name := range names {
-		if !silent[name] {
+		if !silent[name] && name != "CandyCadenceWatchdog" {
 			t.Errorf("%s: no test case in which it stays silent (exp_alerts empty)", name)
 		}
 	}
 	for _, r := range alerts {
+		if r.Expr == alwaysFiring {
+			// No boundary exists: it fires from the first evaluation. Its cases show it firing.
+			if !firesAt(t, r, files) {
+				t.Errorf("%s: no test case shows it firing", r.variant())
+			}
+			continue
+		}
 		if !firesAtBoundary(t, r, files) {
 			t.Errorf("%s: no test case shows it firing at the boundary of its `for`: it must fire at some eval_time and not fire for that instance one evaluation earlier, in the same test group", r.variant())
 		}
 	}
+}
+
+// alwaysFiring is the watchdog's expression.
+const alwaysFiring = "vector(1)"
+
+// firesAt reports whether some case expects r to fire, checking its annotations.
+func firesAt(t *testing.T, r rule, files []testFile) bool {
+	found := false
+	for _, tf := range files {
+		for _, g := range tf.Tests {
+			for _, a := range g.AlertRuleTests {
+				if a.Alertname == r.Alert && len(a.firesFor(r)) > 0 {
+					checkExpectedAnnotations(t, tf.path, a, r)
+					found = true
+				}
+			}
+		}
+	}
+	return found
 }
 
 // firesAtBoundary reports whether the tests show r firing at a time T and not firing, for
@@ -474,52 +500,104 @@ func TestEveryRecordingRuleIsTested(t *testing.T) {
 	}
 }
 
-// implementedMetrics returns the metric names the exporter exposes: the names in the
-// collectors' golden files (histograms and summaries expanded), the exporter's own metrics
-// and Prometheus's synthetic series. Every collector must have a golden file.
-func implementedMetrics(t *testing.T) map[string]bool {
+// implementedMetrics returns the metric names the exporter exposes, each with the label names
+// its samples carry: the collectors' golden files (histograms and summaries expanded), the
+// exporter's own metrics and Prometheus's synthetic series (labels not checked: nil). Every
+// collector must have a golden file.
+func implementedMetrics(t *testing.T) map[string]map[string]bool {
 	t.Helper()
-	names := map[string]bool{}
+	names := map[string]map[string]bool{}
 	for _, n := range slices.Concat(exporterMetrics, syntheticMetrics) {
-		names[n] = true
+		names[n] = nil
 	}
 	for _, c := range goldenCollectors {
-		for _, n := range goldenMetricNames(t, filepath.Join(collectorsDir, c, "testdata", c+".prom")) {
-			names[n] = true
+		for n, labels := range goldenMetrics(t, filepath.Join(collectorsDir, c, "testdata", c+".prom")) {
+			names[n] = labels
 		}
 	}
 	return names
 }
 
-// goldenMetricNames reads the "# TYPE" lines of a golden file in the text exposition format.
-func goldenMetricNames(t *testing.T, path string) []string {
+// goldenMetrics reads the "# TYPE" lines of a golden file in the text exposition format, and
+// the label names of its samples.
+func goldenMetrics(t *testing.T, path string) map[string]map[string]bool {
 	t.Helper()
 	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatalf("read golden file: %v", err)
 	}
-	var names []string
+	metrics := map[string]map[string]bool{}
 	for line := range strings.Lines(string(data)) {
 		fields := strings.Fields(line)
-		if len(fields) != 4 || fields[0] != "#" || fields[1] != "TYPE" {
+		if len(fields) == 4 && fields[0] == "#" && fields[1] == "TYPE" {
+			name, typ := fields[2], fields[3]
+			switch typ {
+			case "histogram":
+				for _, n := range []string{name + "_bucket", name + "_sum", name + "_count"} {
+					metrics[n] = map[string]bool{}
+				}
+				metrics[name+"_bucket"]["le"] = true
+			case "summary":
+				for _, n := range []string{name, name + "_sum", name + "_count"} {
+					metrics[n] = map[string]bool{}
+				}
+				metrics[name]["quantile"] = true
+			default:
+				metrics[name] = map[string]bool{}
+			}
 			continue
 		}
-		name, typ := fields[2], fields[3]
-		switch typ {
-		case "histogram":
-			names = append(names, name+"_bucket", name+"_sum", name+"_count")
-		case "summary":
-			names = append(names, name, name+"_sum", name+"_count")
-		default:
-			names = append(names, name)
+		if strings.HasPrefix(line, "#") {
+			continue
+		}
+		if m := selectorRegex.FindStringSubmatch(line); m != nil && metrics[m[1]] != nil {
+			for _, l := range labelNameRegex.FindAllStringSubmatch(m[2], -1) {
+				metrics[m[1]][l[1]] = true
+			}
 		}
 	}
-	if len(names) == 0 {
+	if len(metrics) == 0 {
 		t.Errorf("%s has no # TYPE lines", path)
 	}
-	return names
+	return metrics
 }
 
+var (
+	selectorRegex  = regexp.MustCompile(`^([a-zA-Z_:][a-zA-Z0-9_:]*)\{([^}]*)\}`)
+	anySelector    = regexp.MustCompile(`([a-zA-Z_:][a-zA-Z0-9_:]*)\{([^}]*)\}`)
+	labelNameRegex = regexp.MustCompile(`([a-zA-Z_][a-zA-Z0-9_]*)\s*(?:=~|!~|!=|=)`)
+)
+
+// targetLabels are added by Prometheus or the targets' file_sd labels, not by the exporter.
+var targetLabels = []string{"job", "instance", "site"}
+
+// missingFromExporter returns, for an expression, the metric names the exporter does not
+// expose (and no rule records), and "name{label}" for each label a selector names that the
+// exporter's samples of that metric do not carry.
+func missingFromExporter(expr string, implemented map[string]map[string]bool, recorded map[string]bool) []string {
+	var missing []string
+	for _, n := range metricNames(expr) {
+		if _, ok := implemented[n]; !ok && !recorded[n] {
+			missing = append(missing, n)
+		}
+	}
+	for _, m := range anySelector.FindAllStringSubmatch(expr, -1) {
+		labels, ok := implemented[m[1]]
+		if !ok || labels == nil {
+			continue
+		}
+		for _, l := range labelNameRegex.FindAllStringSubmatch(m[2], -1) {
+			if !labels[l[1]] && !slices.Contains(targetLabels, l[1]) {
+				missing = append(missing, m[1]+"{"+l[1]+"}")
+			}
+		}
+	}
+	return missing
+}
+
+// TestRulesReadOnlyImplementedMetrics fails with one message that lists exactly the metric
+// names (and labels, as name{label}) that rules or test inputs use and the exporter's golden
+// files do not have: the contract the collectors still have to meet.
 func TestRulesReadOnlyImplementedMetrics(t *testing.T) {
 	records, alerts := loadRules(t)
 	implemented := implementedMetrics(t)
@@ -527,29 +605,41 @@ func TestRulesReadOnlyImplementedMetrics(t *testing.T) {
 	for _, r := range records {
 		recorded[r.Record] = true
 	}
+	missing := map[string][]string{} // name -> rules and test files that use it
 	for _, r := range slices.Concat(records, alerts) {
-		for _, n := range metricNames(r.Expr) {
-			if !implemented[n] && !recorded[n] {
-				t.Errorf("%s reads %s, which neither the exporter exposes nor a rule records", r.name(), n)
-			}
+		for _, n := range missingFromExporter(r.Expr, implemented, recorded) {
+			missing[n] = append(missing[n], r.name())
 		}
 	}
 	// The tests feed raw metrics; a misspelt one would test nothing.
 	for _, tf := range loadTests(t) {
 		for _, g := range tf.Tests {
 			for _, s := range g.InputSeries {
-				name, _, _ := strings.Cut(s.Series, "{")
-				if !implemented[strings.TrimSpace(name)] {
-					t.Errorf("%s: input series %s is not a metric the exporter exposes", tf.path, name)
+				for _, n := range missingFromExporter(s.Series, implemented, nil) {
+					missing[n] = append(missing[n], tf.path)
 				}
 			}
 		}
 	}
+	if len(missing) == 0 {
+		return
+	}
+	names := slices.Sorted(maps.Keys(missing))
+	for _, n := range names {
+		t.Logf("%s is used by %q", n, slices.Compact(slices.Sorted(slices.Values(missing[n]))))
+	}
+	t.Errorf("the exporter's golden files (collector/testdata/*.prom) lack: %s", strings.Join(names, " "))
+}
+
+// jobSelectingRules are the rules about scrape targets rather than what the exporter says: they
+// read Prometheus's up series and must name the scrape job.
+var jobSelectingRules = []string{
+	"fleet:candy_cadence_workstations_down:ratio", "CandyCadenceExporterNotSeen", "CandyCadenceTargetsMissing",
 }
 
 // TestRulesKeepTargetLabels: aggregations drop only what they sum over, so every label of a
-// scrape target (job, instance, a file_sd site) survives, and only the exporter-down alert
-// names the scrape job.
+// scrape target (job, instance, a file_sd site) survives, and only the rules about targets
+// name the scrape job.
 func TestRulesKeepTargetLabels(t *testing.T) {
 	records, alerts := loadRules(t)
 	by := regexp.MustCompile(`\bby\s*\(`)
@@ -557,8 +647,8 @@ func TestRulesKeepTargetLabels(t *testing.T) {
 		if by.MatchString(r.Expr) {
 			t.Errorf("%s aggregates with by (...); use without (...)", r.name())
 		}
-		if strings.Contains(r.Expr, "job=") != (r.Alert == "CandyCadenceExporterDown") {
-			t.Errorf("%s: only CandyCadenceExporterDown may select the scrape job", r.name())
+		if strings.Contains(r.Expr, "job=") != slices.Contains(jobSelectingRules, r.name()) {
+			t.Errorf("%s: only %q may select the scrape job", r.name(), jobSelectingRules)
 		}
 	}
 }
@@ -567,29 +657,27 @@ var typeRegex = regexp.MustCompile(`type=~"([^"]*)"`)
 
 func TestCriticalErrorTypesAgree(t *testing.T) {
 	records, alerts := loadRules(t)
-	regexes := map[string]string{}
+	var alertTypes, reliabilityTypes []string
 	for _, r := range slices.Concat(records, alerts) {
 		if r.name() != "CandyCadenceCriticalError" && r.name() != "instance:candy_cadence_slo_reliability_critical_errors:increase30d" {
 			continue
 		}
 		m := typeRegex.FindStringSubmatch(r.Expr)
 		if m == nil {
-			t.Fatalf("%s selects no type=~\"...\"", r.name())
+			t.Fatalf("%s selects no type=~\"...\"", r.variant())
 		}
-		regexes[r.name()] = m[1]
+		if r.Alert != "" {
+			alertTypes = append(alertTypes, strings.Split(m[1], "|")...)
+		} else {
+			reliabilityTypes = strings.Split(m[1], "|")
+		}
 	}
-	if len(regexes) != 2 {
-		t.Fatalf("found the critical types in %d rules, want 2", len(regexes))
+	slices.Sort(alertTypes)
+	slices.Sort(reliabilityTypes)
+	if !slices.Equal(alertTypes, reliabilityTypes) {
+		t.Errorf("the critical error types differ between the CandyCadenceCriticalError rules and the reliability rule:\n%q\n%q", alertTypes, reliabilityTypes)
 	}
-	var got []string
-	for _, re := range regexes {
-		got = append(got, re)
-	}
-	if got[0] != got[1] {
-		t.Errorf("the critical error types differ between the alert and the reliability rule:\n%s\n%s", got[0], got[1])
-	}
-	types := strings.Split(got[0], "|")
-	if !slices.Equal(slices.Sorted(slices.Values(types)), slices.Sorted(slices.Values(criticalErrorTypes))) {
-		t.Errorf("critical error types %q, want DESIGN's %q", types, criticalErrorTypes)
+	if want := slices.Sorted(slices.Values(criticalErrorTypes)); !slices.Equal(alertTypes, want) {
+		t.Errorf("critical error types %q, want %q", alertTypes, want)
 	}
 }
