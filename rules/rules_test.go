@@ -44,7 +44,7 @@ var (
 	}
 )
 
-// criticalErrorTypes are DESIGN section 2's critical exception classes: the memory family,
+// criticalErrorTypes are the application's critical exception classes: the memory family,
 // the sqlite3.DatabaseError family, the application's database exceptions and SystemError.
 var criticalErrorTypes = []string{
 	"MemoryError", "OutOfMemoryError", "MemoryException",
