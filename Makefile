@@ -1,6 +1,7 @@
 # candy_cadence_exporter. `make run` builds and starts the exporter; `make test` is what CI runs.
 GO        ?= go
 BIN       := candy_cadence_exporter
+SIM       := candy_cadence_sim
 PKG       := github.com/candy-cadence/candy_cadence_exporter
 BUILD_DIR := .build
 TOOLS_BIN := $(CURDIR)/.tools/bin
@@ -44,17 +45,18 @@ FUZZTIME ?= 10s
 # tables); a -tags on the command line, as in build, replaces this one.
 export GOFLAGS += -tags=sqlite_fts5
 
-.PHONY: all build run test unit fuzz rules-test lint fmt vet staticcheck crossbuild build-windows tools clean
+.PHONY: all build run test unit fuzz rules-test lint fmt vet staticcheck crossbuild build-windows tools clean demo e2e
 
 all: lint build test
 
 build:
 	$(GO) build -tags '$(GO_TAGS)' -ldflags '$(LDFLAGS) $(STATIC)' -o $(BIN) ./cmd/$(BIN)
+	$(GO) build -tags '$(GO_TAGS)' -ldflags '$(LDFLAGS) $(STATIC)' -o $(SIM) ./cmd/$(SIM)
 
 run: build
 	./$(BIN) $(ARGS)
 
-test: lint unit fuzz rules-test build-windows
+test: lint unit fuzz rules-test build-windows e2e
 
 # Override the tools to check another Prometheus generation, e.g. the pinned 3.x builds:
 # make unit PROMETHEUS=$PWD/.tools/bin/prometheus ALERTMANAGER=$PWD/.tools/bin/alertmanager
@@ -66,6 +68,21 @@ unit: $(PROMTOOL) $(AMTOOL) $(PROMETHEUS) $(ALERTMANAGER)
 # hand: make fuzz FUZZTIME=10m
 fuzz:
 	$(GO) test -run XXX -fuzz '^FuzzParseLine$$' -fuzztime $(FUZZTIME) ./internal/applog
+
+# A simulated fleet against the real Prometheus and Alertmanager with the shipped rules and
+# routing: one line per fault, the calm phase, the recording rules (docs/simulator.md).
+e2e: build $(PROMETHEUS) $(ALERTMANAGER)
+	CANDY_CADENCE_E2E=1 SIM_BINARY=$(CURDIR)/$(SIM) EXPORTER_BINARY=$(CURDIR)/$(BIN) \
+	  PROMETHEUS=$(PROMETHEUS) ALERTMANAGER=$(ALERTMANAGER) \
+	  $(GO) test -count=1 -v -timeout 20m -run '^TestFleetEndToEnd$$' ./cmd/$(SIM)
+
+# FLEET simulated workstations, each with its exporter, a real Prometheus and Alertmanager,
+# until Ctrl-C. DEMO_ARGS passes flags, e.g. DEMO_ARGS=--for-divisor=60 for alerts in seconds.
+FLEET ?= 3
+DEMO_ARGS ?=
+demo: build $(PROMETHEUS) $(ALERTMANAGER)
+	./$(SIM) demo --workstations $(FLEET) --exporter $(CURDIR)/$(BIN) \
+	  --prometheus $(PROMETHEUS) --alertmanager $(ALERTMANAGER) $(DEMO_ARGS)
 
 # The rules bundle and the deploy configs, checked and tested with the tools that load them
 # (both must pass with Debian's promtool 2.x/amtool 0.25 and the pinned 3.x/0.35).
@@ -120,4 +137,4 @@ $(TOOLS_BIN)/staticcheck:
 	GOBIN=$(TOOLS_BIN) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 
 clean:
-	rm -rf $(BIN) $(BUILD_DIR)
+	rm -rf $(BIN) $(SIM) $(BUILD_DIR)

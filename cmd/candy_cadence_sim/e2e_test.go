@@ -47,6 +47,14 @@ func TestFleetEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	root := t.TempDir()
+	// The workstations' own events (starts, exits, log-on and log-off) are shown only when
+	// the test fails, so that the output is the report lines.
+	events := &eventLog{}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("workstation events:\n%s", events.String())
+		}
+	})
 
 	// One workstation per fault, all at once, and two calm ones with a day cycle.
 	type station struct {
@@ -67,7 +75,7 @@ func TestFleetEndToEnd(t *testing.T) {
 		cfg.Models = 500
 		cfg.Rate = 1.5
 		cfg.RestartAfterCrash = 10 * time.Minute // stays down until the test has seen the crash
-		cfg.Logf = t.Logf
+		cfg.Logf = events.logf
 		w, err := fleet.StartWorkstation(cfg)
 		if err != nil {
 			t.Fatal(err)
@@ -462,4 +470,22 @@ func tail(b []byte, n int) string {
 		b = b[len(b)-n:]
 	}
 	return string(b)
+}
+
+// eventLog collects the workstations' events.
+type eventLog struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *eventLog) logf(format string, args ...any) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	fmt.Fprintf(&l.b, time.Now().Format("15:04:05.000 ")+format+"\n", args...)
+}
+
+func (l *eventLog) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }

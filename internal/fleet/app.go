@@ -18,8 +18,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/mattn/go-sqlite3"
-
 	"github.com/candy-cadence/candy_cadence_exporter/internal/applog/logsim"
 	"github.com/candy-cadence/candy_cadence_exporter/internal/appsim"
 )
@@ -384,9 +382,10 @@ func (a *app) dbError(function string, err error) {
 	if errors.Is(err, context.Canceled) {
 		return
 	}
+	// Python raises DatabaseError for SQLITE_CORRUPT and SQLITE_NOTADB, OperationalError for
+	// the rest of what a query meets here (locked, busy, I/O, missing table).
 	typ := "OperationalError"
-	var se sqlite3.Error
-	if errors.As(err, &se) && (se.Code == sqlite3.ErrCorrupt || se.Code == sqlite3.ErrNotADB) {
+	if msg := err.Error(); strings.Contains(msg, "malformed") || strings.Contains(msg, "not a database") {
 		typ = "DatabaseError"
 	}
 	a.record("ERROR", "src.core.database_manager", function, "Error in "+function+": "+err.Error(),

@@ -101,6 +101,7 @@ func StartServer(name, binary, addr, logFile string, args ...string) (*Server, e
 		return nil, err
 	}
 	cmd := exec.Command(binary, args...)
+	ownProcessGroup(cmd)
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		out.Close()

@@ -253,6 +253,7 @@ func (w *Workstation) startApp() error {
 	}
 	cmd := exec.Command(w.layout.AppBin, appArgs(w.cfg.Dir, w.rng.Uint64(), w.cfg.Rate, faults, crashAfter)...)
 	cmd.Dir = w.cfg.Dir
+	ownProcessGroup(cmd)
 	out, err := os.OpenFile(filepath.Join(w.cfg.Dir, "application.out"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return err
@@ -328,6 +329,7 @@ func (w *Workstation) startExporter() error {
 	}, w.cfg.ExporterArgs...)
 	cmd := exec.Command(w.cfg.Exporter, args...)
 	cmd.Dir = w.cfg.Dir
+	ownProcessGroup(cmd)
 	out, err := os.OpenFile(filepath.Join(w.cfg.Dir, "exporter.out"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return err
