@@ -62,9 +62,9 @@ type Workstation struct {
 	// pendingOneShots are one-shot faults given at start, carried out once the application
 	// has run for oneShotDelay.
 	pendingOneShots []Fault
-	mounted     bool
-	stop        context.CancelFunc
-	done        chan struct{}
+	mounted         bool
+	stop            context.CancelFunc
+	done            chan struct{}
 }
 
 // appProcess is one run of the application.
