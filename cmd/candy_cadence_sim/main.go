@@ -20,6 +20,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -94,6 +95,11 @@ func runFleet(args []string, demo bool, stdout, stderr io.Writer) error {
 	models := fs.Int("models", 2000, "models in each library at creation")
 	dataFS := fs.Int("data-fs-mib", 64, "size of the tmpfs mounted on each workstation's data directory, for disk-full (0: none; needs root)")
 	restart := fs.Duration("restart-after-crash", time.Minute, "how long the user takes to restart the application after a crash")
+	var exporterArgs []string
+	fs.Func("exporter-arg", "a further flag for every exporter, e.g. --exporter-arg=--no-collector.logs.file-events (repeatable)", func(s string) error {
+		exporterArgs = append(exporterArgs, s)
+		return nil
+	})
 	faults := faultFlags{}
 	fs.Var(faults, "fault", "a fault active from the start, <workstation>=<fault> (repeatable)")
 	var repo, prometheus, alertmanager *string
@@ -162,7 +168,7 @@ func runFleet(args []string, demo bool, stdout, stderr io.Writer) error {
 		}
 		w, err := fleet.StartWorkstation(fleet.WorkstationConfig{
 			Name: ws, Dir: filepath.Join(root, ws), Sim: self, Exporter: *exporter, ExporterAddr: addr,
-			ExporterArgs: simExporterArgs, Seed: uint64(i + 1), Rate: *rate, Models: *models,
+			ExporterArgs: append(slices.Clone(simExporterArgs), exporterArgs...), Seed: uint64(i + 1), Rate: *rate, Models: *models,
 			Day: *day, RestartAfterCrash: *restart, DataFSBytes: int64(*dataFS) << 20,
 			Faults: faults[ws], Logf: logf,
 		})

@@ -66,6 +66,10 @@ func run(n int, sim, exporter, prom, am, repo string, rate float64, warm time.Du
 		w, err := fleet.StartWorkstation(fleet.WorkstationConfig{
 			Name: fmt.Sprintf("ws%03d", i+1), Dir: filepath.Join(root, fmt.Sprintf("ws%03d", i+1)),
 			Sim: sim, Exporter: exporter, ExporterAddr: addr, Seed: uint64(i + 1), Rate: rate, Models: 300,
+			// Each exporter watching its logs takes an inotify instance, and Linux allows
+			// 128 a user by default: past that, Prometheus's own file_sd watcher fails.
+			// The exporters poll instead (the flag for shares without file events).
+			ExporterArgs: []string{"--no-collector.logs.file-events"},
 		})
 		if err != nil {
 			return err
@@ -77,6 +81,7 @@ func run(n int, sim, exporter, prom, am, repo string, rate float64, warm time.Du
 		return err
 	}
 	defer st.Stop()
+	fmt.Fprintf(os.Stderr, "%d workstations, Prometheus at http://%s\n", n, st.Prometheus.Addr)
 	// Rules are evaluated once a minute (as shipped): after the warm-up, one sample of every
 	// group's last evaluation time per minute; the median round is reported, since single
 	// evaluations on a shared machine are noisy.
