@@ -1,4 +1,7 @@
-// Package collector holds the exporter's collectors and the code that runs them for one scrape.
+// Package collector holds what every collector shares: the Collector interface, the runner
+// that runs the enabled collectors for one scrape under its deadline, the failure log and the
+// typed descriptor. Each source has a package of its own below this one (process, host,
+// sqlite, logs); HTTP concerns live in internal/scrapehttp.
 package collector
 
 import (
@@ -23,3 +26,12 @@ type Named struct {
 	Name      string
 	Collector Collector
 }
+
+// ConfigError is a collector's configuration that cannot work: Field names the Config field,
+// so that the command can name the flag that set it.
+type ConfigError struct {
+	Field   string
+	Problem string
+}
+
+func (e *ConfigError) Error() string { return e.Field + " " + e.Problem }

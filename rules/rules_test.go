@@ -16,9 +16,10 @@ import (
 )
 
 const (
-	runbookPath     = "../docs/runbook.md"
-	rulesDocPath    = "../docs/rules.md"
-	goldenDir       = "../collector/testdata"
+	runbookPath  = "../docs/runbook.md"
+	rulesDocPath = "../docs/rules.md"
+	// collectorsDir holds a package per collector, each with its golden file testdata/<name>.prom.
+	collectorsDir   = "../collector"
 	testsGlob       = "tests/*.yml"
 	thresholdPrefix = "candy_cadence:threshold:"
 )
@@ -29,7 +30,7 @@ var ruleFiles = []string{"thresholds.yml", "recording.yml", "alerts.yml"}
 // goldenCollectors are the collectors whose golden files define the metric contract.
 var goldenCollectors = []string{"process", "host", "sqlite", "logs"}
 
-// exporterMetrics are exposed by the exporter itself (collector/exporter.go, main's build
+// exporterMetrics are exposed by the exporter itself (collector/runner.go, main's build
 // info), and syntheticMetrics by Prometheus for every scrape.
 var (
 	exporterMetrics = []string{
@@ -483,7 +484,7 @@ func implementedMetrics(t *testing.T) map[string]bool {
 		names[n] = true
 	}
 	for _, c := range goldenCollectors {
-		for _, n := range goldenMetricNames(t, filepath.Join(goldenDir, c+".prom")) {
+		for _, n := range goldenMetricNames(t, filepath.Join(collectorsDir, c, "testdata", c+".prom")) {
 			names[n] = true
 		}
 	}

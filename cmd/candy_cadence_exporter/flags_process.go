@@ -7,23 +7,24 @@ import (
 	"github.com/alecthomas/kingpin/v2"
 
 	"github.com/candy-cadence/candy_cadence_exporter/collector"
+	"github.com/candy-cadence/candy_cadence_exporter/collector/process"
 	"github.com/candy-cadence/candy_cadence_exporter/internal/appdirs"
 )
 
 func addProcessFlags(app *kingpin.Application) collectorEntry {
 	enabled := enableFlag(app, "process", "the application's processes (up, CPU, memory, threads, file descriptors, I/O, starts and exits).")
-	var cfg collector.ProcessConfig
+	var patterns process.Patterns
 	app.Flag("collector.process.name-regex", "Regular expression on the process name that selects the application. Empty matches nothing.").
-		Default(collector.DefaultProcessNameRegex).SetValue(regexpValue{&cfg.NameRegex})
+		Default(process.DefaultNameRegex).SetValue(regexpValue{&patterns.Name})
 	app.Flag("collector.process.exe-regex", "Regular expression on the executable's full path that selects the application. Empty matches nothing.").
-		Default(collector.DefaultProcessExeRegex).SetValue(regexpValue{&cfg.ExeRegex})
+		Default(process.DefaultExeRegex).SetValue(regexpValue{&patterns.Exe})
 	app.Flag("collector.process.cmdline-regex", "Regular expression on the command line (arguments joined by spaces, relative .py scripts made absolute) that selects the application. Empty matches nothing.").
-		Default(collector.DefaultProcessCmdlineRegex).SetValue(regexpValue{&cfg.CmdlineRegex})
+		Default(process.DefaultCmdlineRegex).SetValue(regexpValue{&patterns.Cmdline})
 	return collectorEntry{
 		name:    "process",
 		enabled: enabled,
-		build: func(_ appdirs.Env, logger *slog.Logger) (collector.Collector, error) {
-			return collector.NewProcessCollector(cfg, logger)
+		build: func(env appdirs.Env, logger *slog.Logger) (collector.Collector, error) {
+			return process.New(process.Config{Match: &patterns}, env, logger)
 		},
 	}
 }

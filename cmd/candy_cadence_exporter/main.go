@@ -25,6 +25,7 @@ import (
 
 	"github.com/candy-cadence/candy_cadence_exporter/collector"
 	"github.com/candy-cadence/candy_cadence_exporter/internal/appdirs"
+	"github.com/candy-cadence/candy_cadence_exporter/internal/scrapehttp"
 )
 
 const (
@@ -53,7 +54,7 @@ func run(args []string, stderr io.Writer) int {
 					Bool()
 		maxRequests = app.Flag("web.max-requests", "Maximum number of scrapes served at once; more get 503. 0 disables the limit.").
 				Default("10").Int()
-		timeoutOffset = app.Flag("scrape.timeout-offset", "Taken off the timeout Prometheus announces in "+collector.ScrapeTimeoutHeader+", to leave time to send the answer.").
+		timeoutOffset = app.Flag("scrape.timeout-offset", "Taken off the timeout Prometheus announces in "+scrapehttp.TimeoutHeader+", to leave time to send the answer.").
 				Default("250ms").Duration()
 		defaultTimeout = app.Flag("scrape.default-timeout", "Deadline of a scrape whose request announces no timeout.").
 				Default("10s").Duration()
@@ -62,11 +63,19 @@ func run(args []string, stderr io.Writer) int {
 	)
 	logConfig := &promslog.Config{Writer: stderr}
 	promslogflag.AddFlags(app, logConfig)
+	logFile := addLogFileFlags(app)
+	enableProfiling := addProfilingFlag(app)
 	collectorFlags := addCollectorFlags(app)
 
 	if _, err := app.Parse(args); err != nil {
 		return startupError(stderr, flagError(app, args, err))
 	}
+	logOut, errOut, closeLog, err := logFile.open(stderr)
+	if err != nil {
+		return startupError(stderr, err)
+	}
+	defer closeLog()
+	logConfig.Writer, stderr = logOut, errOut
 	logger := promslog.New(logConfig)
 
 	if *webFlags.WebConfigFile != "" {
@@ -90,7 +99,8 @@ func run(args []string, stderr io.Writer) int {
 
 	static := prometheus.NewRegistry()
 	static.MustRegister(versioncollector.NewCollector(programName))
-	var handler http.Handler = collector.NewExporter(enabled, static, logger, collector.ExporterOptions{
+	runner := collector.NewRunner(enabled, logger)
+	var handler http.Handler = scrapehttp.NewHandler(runner, static, logger, scrapehttp.Options{
 		TimeoutOffset:  *timeoutOffset,
 		DefaultTimeout: *defaultTimeout,
 		MaxRequests:    *maxRequests,
@@ -111,8 +121,10 @@ func run(args []string, stderr io.Writer) int {
 			_, _ = io.WriteString(w, "Healthy\n")
 		}
 	})
+	profiling := handleProfiling(mux, *enableProfiling)
 	if *metricsPath != "/" {
 		landing, err := web.NewLandingPage(web.LandingConfig{
+			Profiling:   profiling,
 			Name:        "Candy-Cadence Exporter",
 			Description: "Prometheus exporter for the Candy-Cadence desktop application",
 			Version:     version.Info(),

@@ -223,7 +223,24 @@ func appDSN(path string, busyTimeout time.Duration, wal bool) string {
 }
 
 // ErrNoFTS5 means SQLite was built without FTS5, which the application's schema needs.
-var ErrNoFTS5 = errors.New("SQLite lacks FTS5: build with -tags sqlite_fts5 (the Makefile does)")
+var ErrNoFTS5 = errors.New("SQLite lacks FTS5: build with -tags sqlite_fts5 (make test does)")
+
+// CheckFTS5 returns ErrNoFTS5 when this build's SQLite cannot create the application's FTS5
+// tables, so that tests needing a library can skip with that message instead of failing.
+func CheckFTS5() error {
+	db, err := sql.Open("sqlite3", ":memory:")
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if _, err := db.Exec(`CREATE VIRTUAL TABLE probe USING fts5(a)`); err != nil {
+		if strings.Contains(err.Error(), "no such module: fts5") {
+			return ErrNoFTS5
+		}
+		return err
+	}
+	return nil
+}
 
 // CreateLibrary creates a new library database at path (which must not exist) holding
 // opts.Models models. It returns with the database closed, as the application leaves it when it

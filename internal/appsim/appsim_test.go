@@ -23,6 +23,7 @@ func query[T any](t *testing.T, db *sql.DB, q string) T {
 }
 
 func TestCreateLibrary(t *testing.T) {
+	requireFTS5(t)
 	dir := t.TempDir()
 	path := filepath.Join(dir, "data", "3dmm.db")
 	if err := CreateLibrary(path, LibraryOptions{Models: 1000, Searches: 5, Seed: 1}); err != nil {
@@ -108,6 +109,7 @@ func TestCreateCache(t *testing.T) {
 }
 
 func TestWriteAtRate(t *testing.T) {
+	requireFTS5(t)
 	path := filepath.Join(t.TempDir(), "3dmm.db")
 	if err := CreateLibrary(path, LibraryOptions{Models: 10}); err != nil {
 		t.Fatal(err)
@@ -133,6 +135,7 @@ func TestWriteAtRate(t *testing.T) {
 }
 
 func TestMainCommands(t *testing.T) {
+	requireFTS5(t)
 	dir := t.TempDir()
 	lib := filepath.Join(dir, "3dmm.db")
 	var out, errOut bytes.Buffer
@@ -149,5 +152,14 @@ func TestMainCommands(t *testing.T) {
 	}
 	if code := Main([]string{"bogus"}, nil, &out, &errOut); code == 0 {
 		t.Error("an unknown command succeeded")
+	}
+}
+
+// requireFTS5 skips a test that creates a library when SQLite was built without FTS5
+// (a plain go test): run make test, or go test -tags sqlite_fts5.
+func requireFTS5(t testing.TB) {
+	t.Helper()
+	if err := CheckFTS5(); err != nil {
+		t.Skip(err)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"go.yaml.in/yaml/v2"
 
 	"github.com/candy-cadence/candy_cadence_exporter/internal/applog"
+	"github.com/candy-cadence/candy_cadence_exporter/internal/appsim"
 )
 
 func repoFile(parts ...string) string {
@@ -185,6 +186,9 @@ func TestPrometheusConfig(t *testing.T) {
 func TestAppWritesWhatTheExporterParses(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the application for seconds")
+	}
+	if err := appsim.CheckFTS5(); err != nil {
+		t.Skip(err)
 	}
 	dir := t.TempDir()
 	l := NewLayout(dir)

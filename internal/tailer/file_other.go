@@ -10,6 +10,9 @@ import (
 
 const defaultKeepOpen = true
 
+// globMeta are the characters that make a path a pattern for filepath.Match, escape included.
+const globMeta = `*?[\`
+
 // fileID is a file's identity: it survives renames and tells a new file at an old name apart.
 type fileID struct{ dev, ino uint64 }
 

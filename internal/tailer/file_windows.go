@@ -10,6 +10,10 @@ import (
 	"golang.org/x/sys/windows"
 )
 
+// globMeta are the characters that make a path a pattern for filepath.Match: on Windows
+// the backslash separates and escapes nothing.
+const globMeta = "*?["
+
 // Handles are not kept between reads on Windows: a file the application deletes while a
 // handle is open stays "delete pending" and its name cannot be reused until the handle closes.
 const defaultKeepOpen = false

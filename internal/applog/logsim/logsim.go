@@ -10,6 +10,7 @@
 package logsim
 
 import (
+	"cmp"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -47,6 +48,10 @@ type Writer struct {
 	// Deleted those removed as older than the newest Keep.
 	Overwritten []int
 	Deleted     []int
+	// NamePrevious names a new file after the level of the record before it, as the
+	// application's handler does; the first file, with no record before it, is named NOTSET
+	// (Python's level 0). Off, a file is named after its own records' level.
+	NamePrevious bool
 }
 
 // New returns a writer with the application's parameters; now may be nil for time.Now.
@@ -75,13 +80,21 @@ func (w *Writer) Write(level string, line []byte) (int, error) {
 	return w.gen, nil
 }
 
-// rotate closes the current file and opens the next with mode 'w', then deletes all but
-// the newest files.
+// rotate closes the current file, deletes all but the newest files, then opens the next with
+// mode 'w' (the handler's order: a file reopened within its second is truncated right before
+// its first new record is written).
 func (w *Writer) rotate(level string) error {
 	if w.f != nil {
 		w.f.Close()
 	}
-	name := FileName(w.now(), level)
+	if err := w.prune(); err != nil {
+		return err
+	}
+	nameLevel := level
+	if w.NamePrevious {
+		nameLevel = cmp.Or(w.level, "NOTSET")
+	}
+	name := FileName(w.now(), nameLevel)
 	if old, ok := w.byName[name]; ok {
 		if _, err := os.Stat(filepath.Join(w.dir, name)); err == nil {
 			w.Overwritten = append(w.Overwritten, old)
@@ -94,7 +107,7 @@ func (w *Writer) rotate(level string) error {
 	w.gen++
 	w.f, w.name, w.level, w.size = f, name, level, 0
 	w.byName[name] = w.gen
-	return w.prune()
+	return nil
 }
 
 // prune deletes the application's log files beyond the newest keep, by modification time.

@@ -30,10 +30,41 @@ const SeqKey = `"sim_seq": `
 // what it must count. The variants cycle with seq, covering every measurement the
 // application logs at that level.
 func Record(seq int, level string, at time.Time) ([]byte, Expect) {
-	exp := Expect{Level: strings.ToLower(level)}
 	path := fmt.Sprintf(`C:\\Users\\ana\\Documents\\Models\\project-%02d\\part-%05d.stl`, seq%37, seq)
-	var msg string
-	var extra []string
+	msg, extra, exp := content(seq, level, path)
+	var b strings.Builder
+	fmt.Fprintf(&b, `{"timestamp": "%s", "level": "%s", "logger": "src.core.app", "function": "run", "line": %d, "message": "%s", "module": "app", "thread": 140234567890, "process": 4242, "app_version": "1.4.2", "correlation_id": "%08x"`,
+		at.Format("2006-01-02T15:04:05.000000"), level, 100+seq%900, msg, uint32(seq)*2654435761)
+	for _, e := range extra {
+		b.WriteString(", ")
+		b.WriteString(e)
+	}
+	fmt.Fprintf(&b, ", %s%d}", SeqKey, seq)
+	return []byte(b.String()), exp
+}
+
+// AppRecord is Record laid out as the worst case for a reader that compares bytes: every byte
+// but the sequence number (eight digits, after the first 256 bytes) and the timestamp is the
+// same for all records of one level and message variant, the timestamp has whole seconds, and
+// more than 64 constant bytes end the line. Two files the application writes in one second
+// can then start with the same bytes and have the same bytes before any record boundary.
+func AppRecord(seq int, level string, at time.Time) ([]byte, Expect) {
+	msg, extra, exp := content(seq, level, `C:\\Users\\ana\\Documents\\Models\\gear.stl`)
+	var b strings.Builder
+	fmt.Fprintf(&b, `{"timestamp": "%s", "level": "%s", "logger": "src.core.app", "function": "run", "line": 212, "message": "%s"`,
+		at.Truncate(time.Second).Format("2006-01-02T15:04:05"), level, msg)
+	for _, e := range extra {
+		b.WriteString(", ")
+		b.WriteString(e)
+	}
+	b.WriteString(`, "module": "app", "thread": 140234567890, "process": 4242, "app_version": "1.4.2", "correlation_id": "0000000000000000"`)
+	fmt.Fprintf(&b, `, %s%08d, "session": "7f3a9c2e5b1d4f6a8c0e2b4d6f8a1c3e", "operation_id": "none", "user": "local"}`, SeqKey, seq)
+	return []byte(b.String()), exp
+}
+
+// content returns the message, the extra members and the expectation of record seq.
+func content(seq int, level, path string) (msg string, extra []string, exp Expect) {
+	exp = Expect{Level: strings.ToLower(level)}
 	k := seq / 7 // varies the variant independently of the level's batch position
 	dur := float64(1+(seq*37)%6000) / 1024
 	switch level {
@@ -78,7 +109,7 @@ func Record(seq int, level string, at time.Time) ([]byte, Expect) {
 		switch k % 5 {
 		case 0:
 			msg, exp.ErrorType = "Failed to parse "+path, "CorruptedFileError"
-			extra = append(extra, `"exception": {"type": "CorruptedFileError", "message": "unexpected end of file", "traceback": ["Traceback (most recent call last):\n", "  File \"src\\\\parsers\\\\stl_parser.py\", line 210, in parse\n", "CorruptedFileError: unexpected end of file\n"]}`)
+			extra = append(extra, `"exception": {"type": "CorruptedFileError", "message": "unexpected end of file", "traceback": ["Traceback (most recent call last):\n", "  File \"src\\parsers\\stl_parser.py\", line 210, in parse\n", "CorruptedFileError: unexpected end of file\n"]}`)
 		case 1:
 			msg, exp.ErrorType = "Error in get_model: database is locked", "OperationalError"
 			extra = append(extra, `"custom_error_type": "OperationalError"`)
@@ -100,15 +131,7 @@ func Record(seq int, level string, at time.Time) ([]byte, Expect) {
 			extra = append(extra, `"exception_type": "SystemError"`)
 		}
 	}
-	var b strings.Builder
-	fmt.Fprintf(&b, `{"timestamp": "%s", "level": "%s", "logger": "src.core.app", "function": "run", "line": %d, "message": "%s", "module": "app", "thread": 140234567890, "process": 4242, "app_version": "1.4.2", "correlation_id": "%08x"`,
-		at.Format("2006-01-02T15:04:05.000000"), level, 100+seq%900, msg, uint32(seq)*2654435761)
-	for _, e := range extra {
-		b.WriteString(", ")
-		b.WriteString(e)
-	}
-	fmt.Fprintf(&b, ", %s%d}", SeqKey, seq)
-	return []byte(b.String()), exp
+	return msg, extra, exp
 }
 
 // ParseSeq returns the sequence number of a line Record wrote.
@@ -118,7 +141,11 @@ func ParseSeq(line []byte) (int, bool) {
 	if i < 0 {
 		return 0, false
 	}
-	s = strings.TrimSuffix(s[i+len(SeqKey):], "}")
-	n, err := strconv.Atoi(s)
+	s = s[i+len(SeqKey):]
+	end := 0
+	for end < len(s) && s[end] >= '0' && s[end] <= '9' {
+		end++
+	}
+	n, err := strconv.Atoi(s[:end])
 	return n, err == nil
 }
