@@ -1,6 +1,7 @@
 # candy_cadence_exporter. `make run` builds and starts the exporter; `make test` is what CI runs.
 GO        ?= go
 BIN       := candy_cadence_exporter
+SIM       := candy_cadence_sim
 PKG       := github.com/candy-cadence/candy_cadence_exporter
 BUILD_DIR := .build
 TOOLS_BIN := $(CURDIR)/.tools/bin
@@ -66,19 +67,20 @@ FUZZTIME ?= 10s
 export GOFLAGS += -tags=sqlite_fts5
 
 .PHONY: all build run test unit server-test exactness fuzz rules-test lint fmt vet staticcheck crossbuild build-windows tools clean \
-        release release-linux-amd64 release-windows-amd64 release-test build-config
+        release release-linux-amd64 release-windows-amd64 release-test build-config demo e2e
 
 all: lint build test
 
 build:
 	$(GO_BUILD) -o $(BIN) ./cmd/$(BIN)
+	$(GO_BUILD) -o $(SIM) ./cmd/$(SIM)
 
 run: build
 	./$(BIN) $(ARGS)
 
 # The release is built and checked when it can be (mingw for the Windows binaries);
 # otherwise the Windows code is at least compiled.
-test: lint unit server-test exactness fuzz rules-test $(if $(WINDOWS_CC),release-test,build-windows)
+test: lint unit server-test e2e exactness fuzz rules-test $(if $(WINDOWS_CC),release-test,build-windows)
 
 # The tests that start a real Prometheus or Alertmanager: `unit` leaves them to `server-test`,
 # so that unit tests need no server binaries.
@@ -100,6 +102,21 @@ server-test: $(PROMETHEUS) $(ALERTMANAGER)
 EXACT_RUNS ?= 10
 exactness:
 	$(GO) test -count=1 -run '^TestNormalRateExact$$' -timeout 15m ./internal/tailer -tailer.exact.runs $(EXACT_RUNS)
+
+# A simulated fleet against the real Prometheus and Alertmanager with the shipped rules and
+# routing: one line per fault, the calm phase, the recording rules (docs/simulator.md).
+e2e: build $(PROMETHEUS) $(ALERTMANAGER)
+	CANDY_CADENCE_E2E=1 SIM_BINARY=$(CURDIR)/$(SIM) EXPORTER_BINARY=$(CURDIR)/$(BIN) \
+	  PROMETHEUS=$(PROMETHEUS) ALERTMANAGER=$(ALERTMANAGER) \
+	  $(GO) test -count=1 -v -timeout 20m -run '^TestFleetEndToEnd$$' ./cmd/$(SIM)
+
+# FLEET simulated workstations, each with its exporter, a real Prometheus and Alertmanager,
+# until Ctrl-C. DEMO_ARGS passes flags, e.g. DEMO_ARGS=--for-divisor=60 for alerts in seconds.
+FLEET ?= 3
+DEMO_ARGS ?=
+demo: build $(PROMETHEUS) $(ALERTMANAGER)
+	./$(SIM) demo --workstations $(FLEET) --exporter $(CURDIR)/$(BIN) \
+	  --prometheus $(PROMETHEUS) --alertmanager $(ALERTMANAGER) $(DEMO_ARGS)
 
 # A brief run of each fuzz test beyond its seed corpus (which `unit` already runs); longer by
 # hand: make fuzz FUZZTIME=10m
@@ -215,4 +232,4 @@ $(TOOLS_BIN)/staticcheck:
 	GOBIN=$(TOOLS_BIN) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 
 clean:
-	rm -rf $(BIN) $(BUILD_DIR)
+	rm -rf $(BIN) $(SIM) $(BUILD_DIR)

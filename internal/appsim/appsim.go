@@ -550,3 +550,7 @@ func (l *Library) SetWALAutocheckpoint(pages int) error {
 
 // Close closes the connection; as the last connection it checkpoints and removes the WAL.
 func (l *Library) Close() error { return l.db.Close() }
+
+// DB returns the writer's connection pool (one connection), for the other statements the
+// application runs on it: searches, view counts, search history.
+func (l *Library) DB() *sql.DB { return l.db }

@@ -186,32 +186,51 @@ func runLock(args []string, stdout, stderr io.Writer) error {
 	if *path == "" {
 		return fmt.Errorf("lock: -db is required")
 	}
-	// locking_mode=EXCLUSIVE makes a WAL-mode writer take and keep the EXCLUSIVE lock on the
-	// database file that a rollback-mode writer takes at BEGIN EXCLUSIVE; readers of either
-	// then get SQLITE_BUSY.
-	db, err := sql.Open("sqlite3", "file:"+*path+"?_locking_mode=EXCLUSIVE&_busy_timeout=5000")
+	release, err := HoldExclusiveLock(context.Background(), *path)
 	if err != nil {
 		return err
-	}
-	defer db.Close()
-	db.SetMaxOpenConns(1)
-	conn, err := db.Conn(context.Background())
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	ctx := context.Background()
-	if _, err := conn.ExecContext(ctx, "BEGIN EXCLUSIVE"); err != nil {
-		return fmt.Errorf("lock %s: %w", *path, err)
-	}
-	// A write makes the lock real in WAL mode too.
-	if _, err := conn.ExecContext(ctx, "CREATE TABLE IF NOT EXISTS appsim_lock(x); DROP TABLE appsim_lock"); err != nil {
-		return fmt.Errorf("lock %s: %w", *path, err)
 	}
 	fmt.Fprintln(stdout, "locked")
 	time.Sleep(*hold)
-	if _, err := conn.ExecContext(ctx, "ROLLBACK"); err != nil {
-		return fmt.Errorf("unlock %s: %w", *path, err)
+	return release()
+}
+
+// HoldExclusiveLock takes an EXCLUSIVE lock on the database at path, as a program that
+// locked the library would, and returns the function that releases it. Readers and writers
+// get SQLITE_BUSY meanwhile.
+func HoldExclusiveLock(ctx context.Context, path string) (release func() error, err error) {
+	// locking_mode=EXCLUSIVE makes a WAL-mode writer take and keep the EXCLUSIVE lock on the
+	// database file that a rollback-mode writer takes at BEGIN EXCLUSIVE; readers of either
+	// then get SQLITE_BUSY.
+	db, err := sql.Open("sqlite3", "file:"+path+"?_locking_mode=EXCLUSIVE&_busy_timeout=5000")
+	if err != nil {
+		return nil, err
 	}
-	return nil
+	db.SetMaxOpenConns(1)
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("lock %s: %w", path, err)
+	}
+	fail := func(err error) (func() error, error) {
+		conn.Close()
+		db.Close()
+		return nil, fmt.Errorf("lock %s: %w", path, err)
+	}
+	if _, err := conn.ExecContext(ctx, "BEGIN EXCLUSIVE"); err != nil {
+		return fail(err)
+	}
+	// A write makes the lock real in WAL mode too.
+	if _, err := conn.ExecContext(ctx, "CREATE TABLE IF NOT EXISTS appsim_lock(x); DROP TABLE appsim_lock"); err != nil {
+		return fail(err)
+	}
+	return func() error {
+		_, err := conn.ExecContext(context.Background(), "ROLLBACK")
+		conn.Close()
+		db.Close()
+		if err != nil {
+			return fmt.Errorf("unlock %s: %w", path, err)
+		}
+		return nil
+	}, nil
 }
