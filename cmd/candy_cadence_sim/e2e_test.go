@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -29,6 +30,7 @@ const (
 	alertTimeout   = 4 * time.Minute
 	calmDay        = 50 * time.Second // two of them make the calm phase
 	recordingWait  = 5 * time.Minute  // the longest the run waits for every recording rule
+	leakFast       = 48 << 20         // memory-leak passes the 1500 MiB threshold in about 30 s
 )
 
 // TestFleetEndToEnd runs a small fleet against a real Prometheus loaded with the shipped
@@ -93,6 +95,9 @@ func TestFleetEndToEnd(t *testing.T) {
 		}
 		if e.fault == fleet.FaultDiskFull {
 			cfg.DataFSBytes = 64 << 20
+		}
+		if e.fault == fleet.FaultMemoryLeak {
+			cfg.LeakBytesPerSecond = leakFast
 		}
 		s := &station{exp: e, ws: start(fmt.Sprintf("ws%02d-%s", i+1, e.fault), cfg)}
 		if e.atStart {
@@ -185,6 +190,13 @@ func TestFleetEndToEnd(t *testing.T) {
 				return
 			}
 			report("fault %s on %s -> %s (%s) after %.0fs", s.exp.fault, s.ws.Name(), s.exp.alert, s.exp.severity, after.Seconds())
+			if s.exp.inhibited != "" {
+				if err := waitInhibited(ctx, stack, s.ws.ExporterAddr(), s.exp.inhibited, s.from); err != nil {
+					t.Errorf("fault %s on %s: %v", s.exp.fault, s.ws.Name(), err)
+					return
+				}
+				report("fault %s on %s -> %s fired and was inhibited", s.exp.fault, s.ws.Name(), s.exp.inhibited)
+			}
 		}()
 	}
 	wg.Wait()
@@ -271,7 +283,8 @@ func waitDelivered(ctx context.Context, st *fleet.Stack, instance string, e expe
 	match := func(l map[string]string) bool {
 		return l["alertname"] == e.alert && l["severity"] == e.severity && l["instance"] == instance
 	}
-	deadline := time.Now().Add(alertTimeout)
+	timeout := cmp.Or(e.timeout, alertTimeout)
+	deadline := time.Now().Add(timeout)
 	inAPI := false
 	for time.Now().Before(deadline) {
 		if !inAPI {
@@ -307,9 +320,35 @@ func waitDelivered(ctx context.Context, st *fleet.Stack, instance string, e expe
 		time.Sleep(time.Second)
 	}
 	if inAPI {
-		return 0, fmt.Errorf("%s (%s) reached Alertmanager's API but no notification reached %s within %v", e.alert, e.severity, e.receiver, alertTimeout)
+		return 0, fmt.Errorf("%s (%s) reached Alertmanager's API but no notification reached %s within %v", e.alert, e.severity, e.receiver, timeout)
 	}
-	return 0, fmt.Errorf("%s (%s) did not reach Alertmanager within %v", e.alert, e.severity, alertTimeout)
+	return 0, fmt.Errorf("%s (%s) did not reach Alertmanager within %v", e.alert, e.severity, timeout)
+}
+
+// waitInhibited waits until Prometheus fires alert for the workstation, then checks that no
+// notification of it reached any receiver by the time Alertmanager has had a group interval
+// to send one.
+func waitInhibited(ctx context.Context, st *fleet.Stack, instance, alert string, from time.Time) error {
+	q := fmt.Sprintf(`ALERTS{alertname=%q, instance=%q, alertstate="firing"}`, alert, instance)
+	for deadline := from.Add(alertTimeout); ; time.Sleep(time.Second) {
+		res, err := fleet.Query(ctx, st.Prometheus.Addr, q)
+		if err != nil {
+			return err
+		}
+		if len(res) > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s did not fire within %v", alert, alertTimeout)
+		}
+	}
+	time.Sleep(10 * time.Second) // longer than the test's group_wait and group_interval
+	for _, n := range st.Sink.Notifications() {
+		if n.Labels["alertname"] == alert && n.Labels["instance"] == instance {
+			return fmt.Errorf("%s reached %s; it must be inhibited while the incident pages", alert, n.Receiver)
+		}
+	}
+	return nil
 }
 
 // checkCalm fails (or, while calmPending is set, reports) every alert above info that

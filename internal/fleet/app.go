@@ -31,10 +31,11 @@ const appVersion = "1.4.2-sim"
 
 // app is one running application: its databases, its log, the faults it is carrying out.
 type app struct {
-	layout Layout
-	rng    *rand.Rand
-	rate   float64 // user operations per second
-	leak   int     // bytes of memory leaked per second under memory-leak
+	layout  Layout
+	rng     *rand.Rand
+	rate    float64 // user operations per second
+	leak    int     // bytes of memory leaked per second under memory-leak
+	leakMax int     // bytes past which memory-leak stops leaking
 
 	lib   *appsim.Library
 	cache *sql.DB
@@ -49,8 +50,13 @@ type app struct {
 	resume     chan struct{} // closed and replaced when a hang ends
 	resumeMu   sync.Mutex
 
-	leaked [][]byte // memory held on purpose under memory-leak
+	leaked      [][]byte // memory held on purpose under memory-leak
+	leakedBytes int      // the sum of leaked's lengths
 }
+
+// DefaultLeakBytesPerSecond is how fast memory-leak grows the application's resident memory
+// unless told otherwise: about 7 GiB an hour, as a bad leak does.
+const DefaultLeakBytesPerSecond = 2 << 20
 
 // RunApp is the simulated application process. It reads commands on stdin, one a line:
 // "fault <name>" and "clear <name>" for the faults the application carries out itself,
@@ -61,7 +67,8 @@ func RunApp(args []string, stdin io.Reader, stderr io.Writer) int {
 	dir := fs.String("workstation", "", "the workstation's directory")
 	seed := fs.Uint64("seed", 1, "seed of the user's behaviour")
 	rate := fs.Float64("rate", 2, "user operations per second")
-	leak := fs.Int("leak-bytes-per-second", 2<<20, "memory leaked per second under memory-leak")
+	leak := fs.Int("leak-bytes-per-second", DefaultLeakBytesPerSecond, "memory leaked per second under memory-leak")
+	leakMax := fs.Int("leak-max-bytes", 1792<<20, "memory-leak stops leaking past this, so that it never takes the machine down")
 	crashAfter := fs.Duration("crash-after", 0, "crash this long after start (crash-loop); 0: never")
 	var faults []string
 	fs.Func("fault", "a fault active from the start (repeatable)", func(s string) error {
@@ -83,12 +90,13 @@ func RunApp(args []string, stdin io.Reader, stderr io.Writer) int {
 		return 2
 	}
 	a := &app{
-		layout: NewLayout(*dir),
-		rng:    rand.New(rand.NewPCG(*seed, uint64(os.Getpid()))),
-		rate:   *rate,
-		leak:   *leak,
-		log:    logsim.New(NewLayout(*dir).LogDir, logsim.DefaultMaxBytes, logsim.DefaultKeep, nil),
-		resume: make(chan struct{}),
+		layout:  NewLayout(*dir),
+		rng:     rand.New(rand.NewPCG(*seed, uint64(os.Getpid()))),
+		rate:    *rate,
+		leak:    *leak,
+		leakMax: *leakMax,
+		log:     logsim.New(NewLayout(*dir).LogDir, logsim.DefaultMaxBytes, logsim.DefaultKeep, nil),
+		resume:  make(chan struct{}),
 	}
 	if err := a.open(); err != nil {
 		a.record("CRITICAL", "src.main", "main", "Application failed to start: "+err.Error(), `"exception_type": "DatabaseConnectionError"`)
@@ -256,9 +264,10 @@ func (a *app) leakLoop(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		if !a.leaking.Load() {
+		if !a.leaking.Load() || a.leakedBytes >= a.leakMax {
 			continue
 		}
+		a.leakedBytes += a.leak / 4
 		b := make([]byte, a.leak/4)
 		for i := 0; i < len(b); i += 4096 {
 			b[i] = 1 // touch every page so that it is resident
@@ -329,16 +338,18 @@ func (a *app) search(ctx context.Context, slow bool) {
 func (a *app) view(ctx context.Context) {
 	id := 1 + a.rng.IntN(1000)
 	path := fmt.Sprintf(`C:\\Users\\maker\\Models\\project-%02d\\part_%07d.stl`, id%37, id)
+	// A warm cache: 90% of lookups hit, far enough above the 70% alert threshold that the
+	// few lookups of a short run do not cross it by chance.
 	p := a.rng.Float64()
 	switch {
-	case p < 0.5:
+	case p < 0.55:
 		a.record("DEBUG", "src.core.model_cache", "get", "Cache hit (memory): "+path)
-	case p < 0.85:
+	case p < 0.9:
 		a.record("DEBUG", "src.core.model_cache", "get", "Cache hit (disk): "+path)
 	default:
 		a.record("DEBUG", "src.core.model_cache", "get", "Cache miss: "+path)
 	}
-	if p < 0.85 {
+	if p < 0.9 {
 		d := a.duration(0.03, 0.5, 1)
 		time.Sleep(d)
 		_, err := a.cache.ExecContext(ctx, `UPDATE cache_entries SET access_count = access_count + 1, last_access_time = ? WHERE rowid = ?`,
@@ -421,8 +432,11 @@ func (a *app) record(level, logger, function, message string, extras ...string) 
 }
 
 // appArgs is the command line the workstation starts the application with.
-func appArgs(dir string, seed uint64, rate float64, faults []Fault, crashAfter time.Duration) []string {
+func appArgs(dir string, seed uint64, rate float64, leak int, faults []Fault, crashAfter time.Duration) []string {
 	args := []string{"-workstation", dir, "-seed", strconv.FormatUint(seed, 10), "-rate", strconv.FormatFloat(rate, 'f', -1, 64)}
+	if leak > 0 {
+		args = append(args, "-leak-bytes-per-second", strconv.Itoa(leak))
+	}
 	for _, f := range faults {
 		args = append(args, "-fault", string(f))
 	}

@@ -40,8 +40,11 @@ type WorkstationConfig struct {
 	// DataFSBytes, when positive, mounts a tmpfs of that size on the application's data
 	// directory so that disk-full can fill it. Needs root (or CAP_SYS_ADMIN) on Linux.
 	DataFSBytes int64
-	Faults      []Fault // active from the start
-	Logf        func(format string, args ...any)
+	// LeakBytesPerSecond is how fast memory-leak grows the application's memory; 0:
+	// DefaultLeakBytesPerSecond.
+	LeakBytesPerSecond int
+	Faults             []Fault // active from the start
+	Logf               func(format string, args ...any)
 }
 
 // Workstation is a running simulated workstation.
@@ -251,7 +254,7 @@ func (w *Workstation) startApp() error {
 	if slices.Contains(w.active, FaultCrashLoop) {
 		crashAfter = 3*time.Second + time.Duration(w.rng.Int64N(int64(12*time.Second)))
 	}
-	cmd := exec.Command(w.layout.AppBin, appArgs(w.cfg.Dir, w.rng.Uint64(), w.cfg.Rate, faults, crashAfter)...)
+	cmd := exec.Command(w.layout.AppBin, appArgs(w.cfg.Dir, w.rng.Uint64(), w.cfg.Rate, w.cfg.LeakBytesPerSecond, faults, crashAfter)...)
 	cmd.Dir = w.cfg.Dir
 	ownProcessGroup(cmd)
 	out, err := os.OpenFile(filepath.Join(w.cfg.Dir, "application.out"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
