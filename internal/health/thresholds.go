@@ -106,7 +106,8 @@ func ParseThresholds(thresholds, alerts []byte) (Thresholds, error) {
 	return t, nil
 }
 
-// criticalErrorTypes returns the type=~"..." regex of the CandyCadenceCriticalError alert.
+// criticalErrorTypes returns the union of the type=~"..." regexes of the
+// CandyCadenceCriticalError rules (one rule per family of critical types).
 func criticalErrorTypes(alerts []byte) (string, error) {
 	var file struct {
 		Groups []struct {
@@ -119,6 +120,7 @@ func criticalErrorTypes(alerts []byte) (string, error) {
 	if err := yaml.Unmarshal(alerts, &file); err != nil {
 		return "", fmt.Errorf("alerts.yml: %w", err)
 	}
+	var types []string
 	for _, g := range file.Groups {
 		for _, r := range g.Rules {
 			if r.Alert != CriticalErrorAlert {
@@ -131,10 +133,13 @@ func criticalErrorTypes(alerts []byte) (string, error) {
 			if _, err := regexp.Compile(m[1]); err != nil {
 				return "", fmt.Errorf("alerts.yml: %s: %w", CriticalErrorAlert, err)
 			}
-			return m[1], nil
+			types = append(types, m[1])
 		}
 	}
-	return "", fmt.Errorf("alerts.yml lacks the alert %s", CriticalErrorAlert)
+	if len(types) == 0 {
+		return "", fmt.Errorf("alerts.yml lacks the alert %s", CriticalErrorAlert)
+	}
+	return strings.Join(types, "|"), nil
 }
 
 var typeMatcher = regexp.MustCompile(`type=~"([^"]+)"`)

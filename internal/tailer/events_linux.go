@@ -108,6 +108,7 @@ func (s *inotifySource) watch(dirs []string) {
 		delete(s.failed, d)
 		s.dirs[int32(wd)] = d
 		s.byDir[d] = int32(wd)
+		s.log.Debug("watching log directory for file events", "dir", d)
 	}
 }
 

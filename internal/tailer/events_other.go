@@ -109,6 +109,7 @@ func (s *fsnotifySource) watch(dirs []string) {
 			continue
 		}
 		delete(s.failed, d)
+		s.log.Debug("watching log directory for file events", "dir", d)
 	}
 }
 
