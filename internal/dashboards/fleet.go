@@ -191,15 +191,15 @@ func fleet(runbooks map[string]string) Dashboard {
 					Title:       "Crashes",
 					Description: "Application exits classified as crashes in the dashboard's time range, all selected workstations (candy_cadence_app_exits_total{reason=\"crashed\"}): no \"Application closing/closed\" record before the exit, or on Windows an unclean exit code.",
 					Kind:        Stat, Unit: "short", Width: 3, NoValue: "0",
-					Queries: []Query{{Expr: `round(sum(increase(` + m("candy_cadence_app_exits_total", `reason="crashed"`) + `[$__range])))`, Instant: true}},
+					Queries: []Query{{Expr: `round(sum(increase(` + m("candy_cadence_app_exits_total", `reason="crashed"`) + `[$__range]))) > 0`, Instant: true}},
 					Steps:   []Step{{Color: "green"}, {Value: f(1), Color: "red"}},
 					Fill:    Crash,
 				},
 				{
 					Title:       "Clean closes",
-					Description: "Application exits after the application logged \"Application closing\" or \"Application closed\" in the dashboard's time range (candy_cadence_app_exits_total{reason=\"closed\"}): a user closing it, not an outage.",
+					Description: "Application exits after the application logged \"Application closing\" or \"Application closed\" in the dashboard's time range (candy_cadence_app_exits_total{reason=\"closed\"}): a user closing it, not an outage. Shows 0 when there was none.",
 					Kind:        Stat, Unit: "short", Width: 3, NoValue: "0",
-					Queries: []Query{{Expr: `round(sum(increase(` + m("candy_cadence_app_exits_total", `reason="closed"`) + `[$__range])))`, Instant: true}},
+					Queries: []Query{{Expr: `round(sum(increase(` + m("candy_cadence_app_exits_total", `reason="closed"`) + `[$__range]))) > 0`, Instant: true}},
 					Fill:    Running,
 				},
 				{
