@@ -324,9 +324,11 @@ func TestQueries(t *testing.T) {
 							t.Errorf("%s: query names %s, which neither the exporter (golden files) nor a recording rule produces", where, n)
 						}
 					}
-					if !q.Threshold && strings.Count(q.Expr, sel) != strings.Count(q.Expr, "{") {
-						t.Errorf("%s: every selector of %q must carry the job, site and instance matchers", where, q.Expr)
+					fleetSelectors := strings.Count(q.Expr, fleetSel+"}")
+					if !q.Threshold && strings.Count(q.Expr, sel)+fleetSelectors != strings.Count(q.Expr, "{") {
+						t.Errorf("%s: every selector of %q must carry the job, site and instance matchers (job and site for a fleet: rule)", where, q.Expr)
 					}
+					checkFleetSelectors(t, where, q.Expr, fleetSelectors)
 					if q.Threshold && (len(names) != 1 || !strings.HasPrefix(names[0], "candy_cadence:threshold:")) {
 						t.Errorf("%s: threshold query %q must read one shipped threshold series", where, q.Expr)
 					}
@@ -334,6 +336,31 @@ func TestQueries(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// selectorRe finds a metric name and the matchers of its selector.
+var selectorRe = regexp.MustCompile(`([a-zA-Z_:][a-zA-Z0-9_:]*)\{([^}]*)\}`)
+
+// checkFleetSelectors: a fleet: rule carries no instance label, so an instance matcher would
+// select nothing once the instance variable is set; every other series has one, so leaving
+// the instance matcher out would ignore the selection.
+func checkFleetSelectors(t *testing.T, where, expr string, fleetSelectors int) {
+	t.Helper()
+	seen := 0
+	for _, s := range selectorRe.FindAllStringSubmatch(expr, -1) {
+		isFleet := strings.HasPrefix(s[1], "fleet:")
+		switch {
+		case isFleet && s[2] != fleetSel:
+			t.Errorf("%s: the fleet rule %s must be selected by {%s} alone, not {%s}", where, s[1], fleetSel, s[2])
+		case !isFleet && s[2] == fleetSel:
+			t.Errorf("%s: %s has an instance label and must carry the instance matcher", where, s[1])
+		case isFleet:
+			seen++
+		}
+	}
+	if seen != fleetSelectors {
+		t.Errorf("%s: %d selectors without the instance matcher, %d of them on fleet: rules, in %q", where, fleetSelectors, seen, expr)
 	}
 }
 

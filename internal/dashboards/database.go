@@ -14,7 +14,7 @@ func database() Dashboard {
 			{Title: "Health", Panels: []Panel{
 				{
 					Title:       "Library database",
-					Description: "Whether the library database answered the exporter's queries in the last scrape (candy_cadence_db_up). When it is Down, the exporter's log names the cause (missing, locked, not a database, unreadable).",
+					Description: "Whether the library database answered the exporter's queries in the last scrape (candy_cadence_db_up). When it is Down, 'Database state' says why.",
 					Kind:        Stat, Unit: "none", Width: 4,
 					Queries:  []Query{{Expr: m("candy_cadence_db_up", lib), Instant: true}},
 					Mappings: map[string]string{"0": "Down", "1": "Up"},
@@ -22,9 +22,17 @@ func database() Dashboard {
 					Fill:     Running,
 				},
 				{
+					Title: "Database state",
+					Description: "The state of each database in the last scrape (candy_cadence_db_state == 1): ok, not_found (no file at the configured path: CandyCadenceLibraryNotFound), not_a_database, locked (past the probe's timeout), corrupt or unreadable (permissions, I/O). " +
+						"Corruption that only the background integrity check finds shows in 'Integrity check'.",
+					Kind: Table, Unit: "none", Width: 4, HideColumns: []string{"Value"},
+					Queries: []Query{{Expr: `max by (db, state) (` + m("candy_cadence_db_state") + ` == 1)`, Instant: true}},
+					Fill:    DatabaseDown,
+				},
+				{
 					Title:       "Databases up over time",
-					Description: "Whether each database answered, scrape by scrape (candy_cadence_db_up): 1 up, 0 down. The exporter logs the cause once when a database goes down.",
-					Kind:        TimeSeries, Unit: "none", Width: 8, Min: f(0), Max: f(1),
+					Description: "Whether each database answered, scrape by scrape (candy_cadence_db_up): 1 up, 0 down.",
+					Kind:        TimeSeries, Unit: "none", Width: 4, Min: f(0), Max: f(1),
 					Queries: []Query{{Expr: m("candy_cadence_db_up"), Legend: "{{db}}"}},
 					Fill:    DatabaseDown,
 				},

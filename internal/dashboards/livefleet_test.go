@@ -34,8 +34,8 @@ type simWorkstation struct {
 // startAppsimFleet starts three scrape targets:
 //   - ws1 (site north) plays Running: a library of real models that grows, a cache, a
 //     backup, the application running and logging at DEBUG (operations, cache lookups, model
-//     loads, a malformed line now and then);
-//   - ws2 (site south) plays DatabaseDown (its library is not a database), Errors and
+//     loads, a malformed line now and then), closed cleanly once and opened again;
+//   - ws2 (site south) plays DatabaseDown (its library is not a database: db_state says so), Errors and
 //     AlertFiring (errors of several types, a performance alert, a critical MemoryError) and
 //     Crash (the application exits right after the critical record);
 //   - a third target (site south) where no exporter listens plays ExporterDown.
@@ -90,6 +90,11 @@ func startAppsimFleet(t *testing.T, dir string) liveFleet {
 		ws2.logTroubles(t)
 		prom.waitUntil(t, 60*time.Second, "ws2's critical record is counted", `candy_cadence_log_messages_total{instance="`+ws2.exporter+`", level="critical"} > 0`)
 		ws2.crash(t)
+		// ws1's user closes the application and opens it again: a clean close, and ws1 still
+		// runs at the end.
+		prom.waitUntil(t, 60*time.Second, "ws1's application is seen running", `candy_cadence_up{instance="`+ws1.exporter+`"} == 1`)
+		ws1.closeCleanly(t)
+		ws1.startApp(t, sleep)
 
 		for what, expr := range map[string]string{
 			"ws1 has operations in its mean":       `instance:candy_cadence_operation_duration_seconds:mean1h{instance="` + ws1.exporter + `"}`,
@@ -99,6 +104,10 @@ func startAppsimFleet(t *testing.T, dir string) liveFleet {
 			"ws1's host CPU is recorded":           `instance:candy_cadence_host_cpu_utilisation:rate5m{instance="` + ws1.exporter + `"}`,
 			"ws1's backups are seen":               `candy_cadence_backups{instance="` + ws1.exporter + `"} > 0`,
 			"ws2's library is down":                `candy_cadence_db_up{instance="` + ws2.exporter + `", db="library"} == 0`,
+			"ws2's library is not a database":      `candy_cadence_db_state{instance="` + ws2.exporter + `", db="library", state="not_a_database"} == 1`,
+			"ws2's crash is counted":               `candy_cadence_app_exits_total{instance="` + ws2.exporter + `", reason="crashed"} > 0`,
+			"ws1's clean close is counted":         `candy_cadence_app_exits_total{instance="` + ws1.exporter + `", reason="closed"} > 0`,
+			"ws1's application runs again":         `candy_cadence_up{instance="` + ws1.exporter + `"} == 1 and on (instance) candy_cadence_app_starts_total > 1`,
 			"ws2's crash alert fires":              `ALERTS{alertname="CandyCadenceAppCrashed", alertstate="firing", instance="` + ws2.exporter + `"}`,
 			"ws2's critical-error alert fires":     `ALERTS{alertname="CandyCadenceCriticalError", alertstate="firing", instance="` + ws2.exporter + `"}`,
 			"ws2's performance alert is counted":   `candy_cadence_performance_alerts_total{instance="` + ws2.exporter + `"} > 0`,
@@ -207,6 +216,23 @@ func (ws *simWorkstation) startApp(t *testing.T, sleep string) {
 
 func (ws *simWorkstation) crash(t *testing.T) {
 	t.Helper()
+	if err := ws.app.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	_ = ws.app.Wait()
+}
+
+// closeCleanly ends the application as a user closing its window does: the close records
+// of its process first, then the exit.
+func (ws *simWorkstation) closeCleanly(t *testing.T) {
+	t.Helper()
+	recs := logsim.CloseRecords(ws.app.Process.Pid, time.Now(), time.Now())
+	ws.mu.Lock()
+	for _, r := range recs {
+		_, _ = ws.logs.Write("INFO", r)
+	}
+	ws.mu.Unlock()
+	time.Sleep(300 * time.Millisecond) // the logs collector reads within its poll interval
 	if err := ws.app.Process.Kill(); err != nil {
 		t.Fatal(err)
 	}

@@ -126,6 +126,16 @@ func f(v float64) *float64 { return &v }
 // instance variables select what each panel shows.
 const sel = `job=~"$job", site=~"$site", instance=~"$instance"`
 
+// fleetSel is the matcher of the fleet recording rules (fleet:...), which sum the workstations
+// `without (instance)` and so carry no instance label: they follow the job and site variables,
+// never the instance selection.
+const fleetSel = `job=~"$job", site=~"$site"`
+
+// fm returns a fleet recording rule with the dashboard's job and site matchers.
+func fm(metric string) string {
+	return metric + "{" + fleetSel + "}"
+}
+
 // m returns metric with the dashboard's matchers and any extra ones, e.g.
 // m("candy_cadence_db_up", `db="library"`).
 func m(metric string, extra ...string) string {

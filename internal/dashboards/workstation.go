@@ -53,7 +53,7 @@ func workstation() Dashboard {
 				},
 				{
 					Title:       "Starts and exits",
-					Description: "Application processes seen starting and exiting per interval; exits by how they ended when the exporter reports it (reason: closed, crashed, unknown).",
+					Description: "Application processes seen starting and exiting per interval; exits by how they ended (candy_cadence_app_exits_total): closed (the application logged its close), crashed (it did not), unknown (the exporter does not follow the logs and the exit code does not say).",
 					Kind:        TimeSeries, Unit: "short", Width: 8, Bars: true,
 					Queries: []Query{
 						{Expr: `sum(increase(` + m("candy_cadence_app_starts_total") + `[$__rate_interval]))`, Legend: "starts"},
