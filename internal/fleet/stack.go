@@ -333,20 +333,37 @@ func Rules(ctx context.Context, promAddr string) ([]Rule, error) {
 }
 
 func getJSON(ctx context.Context, u string, v any) error {
+	// Alertmanager answers 503 past its limit of concurrent GET requests (8 on a small
+	// machine): wait and ask again rather than fail a caller that polls with others.
+	for attempt := 0; ; attempt++ {
+		busy, err := getJSONOnce(ctx, u, v)
+		if !busy || attempt == 20 {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(time.Duration(50*(attempt+1)) * time.Millisecond):
+		}
+	}
+}
+
+// getJSONOnce is one attempt of getJSON; busy reports a 503, which may pass.
+func getJSONOnce(ctx context.Context, u string, v any) (busy bool, err error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
-		return err
+		return false, err
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return err
+		return false, err
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		b, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-		return fmt.Errorf("GET %s: %s: %s", u, resp.Status, strings.TrimSpace(string(b)))
+		return resp.StatusCode == http.StatusServiceUnavailable, fmt.Errorf("GET %s: %s: %s", u, resp.Status, strings.TrimSpace(string(b)))
 	}
-	return json.NewDecoder(resp.Body).Decode(v)
+	return false, json.NewDecoder(resp.Body).Decode(v)
 }
 
 // FindBinary returns the first of names found as given (a path), on PATH, or in dirs.
