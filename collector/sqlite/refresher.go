@@ -69,8 +69,21 @@ func (r *refresher[T]) resultFor(id sqlitero.FileID) *T {
 	return r.current(id)
 }
 
+// retryPause is how long a failed background read waits before its second try.
+const retryPause = 50 * time.Millisecond
+
 func (r *refresher[T]) runOnce(path string, id sqlitero.FileID, done chan struct{}) {
 	res, err := r.read(r.bgCtx, path, id)
+	if err != nil && r.bgCtx.Err() == nil {
+		// Once more after a pause before it counts: a reader of a live WAL database can fail
+		// for a moment in ways SQLite does not mark as transient (a virtual table's own
+		// read of its configuration, for one), and the next run may be an hour away.
+		select {
+		case <-r.bgCtx.Done():
+		case <-time.After(retryPause):
+			res, err = r.read(r.bgCtx, path, id)
+		}
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	defer close(done)
@@ -78,7 +91,11 @@ func (r *refresher[T]) runOnce(path string, id sqlitero.FileID, done chan struct
 	if r.bgCtx.Err() != nil {
 		return // shutting down: not a failure worth a log line
 	}
-	r.failures.Update(r.logger, slog.LevelWarn, r.failMsg, r.okMsg, err, "path", path)
+	attrs := []any{"path", path}
+	if code := sqlitero.ErrorCode(err); code != 0 {
+		attrs = append(attrs, "sqlite_code", code)
+	}
+	r.failures.Update(r.logger, slog.LevelWarn, r.failMsg, r.okMsg, err, attrs...)
 	if err != nil {
 		return
 	}
