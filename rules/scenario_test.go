@@ -78,7 +78,7 @@ func TestAlertBudget(t *testing.T) {
 	if promtool == "" {
 		var err error
 		if promtool, err = exec.LookPath("promtool"); err != nil {
-			t.Skip("no promtool: set $PROMTOOL (make test does) or install Debian's prometheus")
+			t.Skip("no promtool: set $PROMTOOL (make rules-test does) or install Debian's prometheus")
 		}
 	}
 	am := loadAlertmanager(t)
@@ -88,6 +88,9 @@ func TestAlertBudget(t *testing.T) {
 		if !slices.ContainsFunc(rows, func(r budgetRow) bool { return r.file == "rules/"+f }) {
 			t.Errorf("scenario %s is not in the alert budget table of %s", f, rulesDocPath)
 		}
+	}
+	if testing.Short() {
+		t.Skip("runs promtool over days of samples (about 1.5 minutes): make rules-test runs it")
 	}
 	for _, row := range rows {
 		t.Run(row.scenario, func(t *testing.T) {
