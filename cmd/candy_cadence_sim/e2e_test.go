@@ -360,17 +360,20 @@ func checkCalm(t *testing.T, st *fleet.Stack, calm []*fleet.Workstation, report 
 	}
 	seen := map[string]bool{}
 	var loud []string
-	for _, n := range st.Sink.Notifications() {
-		ws, ok := instances[n.Labels["instance"]]
-		sev := n.Labels["severity"]
-		if !ok || sev == "info" || calmIgnored[n.Labels["alertname"]] != "" {
-			continue
+	note := func(labels map[string]string) {
+		ws, ok := instances[labels["instance"]]
+		sev := labels["severity"]
+		if !ok || sev == "info" || calmIgnored[labels["alertname"]] != "" {
+			return
 		}
-		key := fmt.Sprintf("%s (%s) on %s", n.Labels["alertname"], sev, ws)
+		key := fmt.Sprintf("%s (%s) on %s", labels["alertname"], sev, ws)
 		if !seen[key] {
 			seen[key] = true
 			loud = append(loud, key)
 		}
+	}
+	for _, n := range st.Sink.Notifications() {
+		note(n.Labels)
 	}
 	// Alerts still pending delivery count too.
 	alerts, err := fleet.AlertmanagerAlerts(context.Background(), st.Alertmanager.Addr)
@@ -378,16 +381,7 @@ func checkCalm(t *testing.T, st *fleet.Stack, calm []*fleet.Workstation, report 
 		t.Fatal(err)
 	}
 	for _, a := range alerts {
-		ws, ok := instances[a.Labels["instance"]]
-		sev := a.Labels["severity"]
-		if !ok || sev == "info" || calmIgnored[a.Labels["alertname"]] != "" {
-			continue
-		}
-		key := fmt.Sprintf("%s (%s) on %s", a.Labels["alertname"], sev, ws)
-		if !seen[key] {
-			seen[key] = true
-			loud = append(loud, key)
-		}
+		note(a.Labels)
 	}
 	switch {
 	case len(loud) == 0 && calmPending == "":

@@ -363,8 +363,14 @@ func (c *Collector) poll(ctx context.Context) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	refs, err := c.src.Poll(ctx, c.known)
-	if err != nil {
-		return fmt.Errorf("list processes: %w", err)
+	return c.apply(ctx, refs, err)
+}
+
+// apply takes one listing (or its error): it notes starts and exits and classifies the exits
+// whose grace period has passed. Called with c.mu held.
+func (c *Collector) apply(ctx context.Context, refs []procRef, listErr error) error {
+	if listErr != nil {
+		return fmt.Errorf("list processes: %w", listErr)
 	}
 	now := c.now()
 	if err := c.refresh(ctx, refs, now); err != nil {
@@ -380,14 +386,9 @@ func (c *Collector) Update(ctx context.Context, ch chan<- prometheus.Metric) err
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	refs, err := c.src.List(ctx)
-	if err != nil {
-		return fmt.Errorf("list processes: %w", err)
-	}
-	now := c.now()
-	if err := c.refresh(ctx, refs, now); err != nil {
+	if err := c.apply(ctx, refs, err); err != nil {
 		return err
 	}
-	c.settle(now)
 	agg, n := c.observe(ctx, refs)
 
 	send := func(d collector.TypedDesc, v float64, labels ...string) { ch <- d.Metric(v, labels...) }

@@ -63,16 +63,25 @@ type PrometheusOptions struct {
 	EvalInterval     time.Duration // 0 keeps the shipped interval
 }
 
-// PrometheusConfig returns the shipped configuration with opts applied. Scrape jobs, their
-// file_sd discovery (targets/*.yml beside the configuration) and everything else stay.
-func PrometheusConfig(shipped string, opts PrometheusOptions) ([]byte, error) {
+// readYAML reads a shipped configuration file, keeping its keys in order.
+func readYAML(path string) (yaml.MapSlice, error) {
 	var cfg yaml.MapSlice
-	b, err := os.ReadFile(shipped)
+	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
 	if err := yaml.Unmarshal(b, &cfg); err != nil {
-		return nil, fmt.Errorf("%s: %w", shipped, err)
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return cfg, nil
+}
+
+// PrometheusConfig returns the shipped configuration with opts applied. Scrape jobs, their
+// file_sd discovery (targets/*.yml beside the configuration) and everything else stay.
+func PrometheusConfig(shipped string, opts PrometheusOptions) ([]byte, error) {
+	cfg, err := readYAML(shipped)
+	if err != nil {
+		return nil, err
 	}
 	global := getMap(cfg, "global")
 	if opts.ScrapeInterval > 0 {
@@ -98,13 +107,9 @@ func PrometheusConfig(shipped string, opts PrometheusOptions) ([]byte, error) {
 // shipped), the global mail settings removed (nothing sends mail), and, when set, every
 // route's group_wait and group_interval shortened.
 func AlertmanagerConfig(shipped, sinkURL string, groupWait, groupInterval time.Duration) ([]byte, error) {
-	var cfg yaml.MapSlice
-	b, err := os.ReadFile(shipped)
+	cfg, err := readYAML(shipped)
 	if err != nil {
 		return nil, err
-	}
-	if err := yaml.Unmarshal(b, &cfg); err != nil {
-		return nil, fmt.Errorf("%s: %w", shipped, err)
 	}
 	cfg = delKey(cfg, "global")
 	var receivers []any
