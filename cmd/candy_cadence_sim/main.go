@@ -189,8 +189,12 @@ func runFleet(args []string, demo bool, stdout, stderr io.Writer) error {
 			Repo: *repo, Dir: filepath.Join(root, "servers"), Prometheus: promBin, Alertmanager: amBin,
 			ForDivisor: *forDivisor, ScrapeInterval: *scrape, EvalInterval: *eval,
 			Print: func(n fleet.Notification) {
+				on := n.Labels["workstation"]
+				if on == "" {
+					on = "the fleet" // fleet and monitoring alerts carry no workstation
+				}
 				fmt.Fprintf(stdout, "%s notification to %-7s [%s] %s (%s) on %s\n", n.At.Format("15:04:05"), n.Receiver,
-					n.Status, n.Labels["alertname"], n.Labels["severity"], n.Labels["workstation"])
+					n.Status, n.Labels["alertname"], n.Labels["severity"], on)
 			},
 		}, stations)
 		if err != nil {
