@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -30,7 +31,54 @@ type paceRun struct {
 	foreign     int               // lines without a sequence number
 	overwritten int               // incarnations the application destroyed by reopening their name
 	stats       statsSnapshot
+	ring        *ringHandler
 }
+
+// ringSize is how many of the last events a run keeps for a failure's message.
+const ringSize = 400
+
+// ringHandler keeps the last ringSize log lines and notes, and passes them on to next.
+type ringHandler struct {
+	next  *slog.Logger
+	mu    sync.Mutex
+	lines []string
+}
+
+func newRingHandler(next *slog.Logger) *ringHandler { return &ringHandler{next: next} }
+
+func (h *ringHandler) note(line string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if len(h.lines) == ringSize {
+		h.lines = h.lines[1:]
+	}
+	h.lines = append(h.lines, line)
+}
+
+func (h *ringHandler) String() string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return strings.Join(h.lines, "\n")
+}
+
+func (h *ringHandler) Enabled(context.Context, slog.Level) bool { return true }
+
+func (h *ringHandler) Handle(ctx context.Context, r slog.Record) error {
+	var b strings.Builder
+	b.WriteString(r.Time.Format("15:04:05.000000") + " " + r.Message)
+	r.Attrs(func(a slog.Attr) bool {
+		b.WriteString(" " + a.String())
+		return true
+	})
+	h.note(b.String())
+	if h.next != nil {
+		return h.next.Handler().Handle(ctx, r)
+	}
+	return nil
+}
+
+func (h *ringHandler) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h *ringHandler) WithGroup(string) slog.Handler      { return h }
 
 type statsSnapshot struct {
 	rotations, truncations, lostBytes, lostFiles uint64
@@ -43,6 +91,10 @@ func runPace(tb testing.TB, pace logsim.Pace, d time.Duration, seed uint64) *pac
 	tb.Helper()
 	dir := tb.TempDir()
 	res := &paceRun{seen: map[int]int{}, readAt: map[int]time.Time{}}
+	// The tailer's debug lines and the writer's records, the last ringSize of them, to show
+	// what led to a failure without slowing the tailer as a trace to stderr does.
+	ring := newRingHandler(traceLogger(tb))
+	res.ring = ring
 	var mu sync.Mutex
 	tl, err := New(Config{
 		Globs:            []string{filepath.Join(dir, "Log - *.txt")},
@@ -51,7 +103,7 @@ func runPace(tb testing.TB, pace logsim.Pace, d time.Duration, seed uint64) *pac
 		KeepOpen:         DefaultKeepOpen,
 		FileEvents:       true,
 		TruncatingReopen: []string{"Log - *.txt"},
-		Logger:           traceLogger(tb),
+		Logger:           slog.New(ring),
 		NewSink: func() FileSink {
 			return seqSink(func(line []byte) {
 				now := time.Now()
@@ -82,6 +134,7 @@ func runPace(tb testing.TB, pace logsim.Pace, d time.Duration, seed uint64) *pac
 	trace := os.Getenv("TAILER_TRACE") != ""
 	if err := pace.Run(w, d, seed, func(x logsim.Written) {
 		written = append(written, x)
+		ring.note(fmt.Sprintf("%s wrote %d gen %d %s", x.At.Format("15:04:05.000000"), x.Seq, x.Gen, x.Level))
 		if trace {
 			fmt.Fprintf(os.Stderr, "%s wrote %d gen %d %s\n", x.At.Format("15:04:05.000000"), x.Seq, x.Gen, x.Level)
 		}
@@ -182,7 +235,7 @@ func TestNormalRateExact(t *testing.T) {
 				run+1, len(lost), lost[:min(len(lost), 10)], len(twice), twice[:min(len(twice), 10)], r.foreign)
 		}
 		if r.stats.lostFiles != 0 || r.stats.lostBytes != 0 {
-			t.Fatalf("run %d: nothing was lost, but the tailer reports %d files and %d bytes lost", run+1, r.stats.lostFiles, r.stats.lostBytes)
+			t.Fatalf("run %d: nothing was lost, but the tailer reports %d files and %d bytes lost; the last events:\n%s", run+1, r.stats.lostFiles, r.stats.lostBytes, r.ring)
 		}
 		if r.overwritten == 0 {
 			t.Fatalf("run %d: the writer never reopened a name within its second: the test does not test what it should", run+1)
