@@ -42,13 +42,28 @@ type ringHandler struct {
 	next  *slog.Logger
 	mu    sync.Mutex
 	lines []string
+	// frozen is the ring as it was at the first report of lost data, followed by the next
+	// ringAfter lines: what a failure needs to show.
+	frozen []string
+	after  int
 }
+
+// ringAfter is how many lines after the first loss report frozen keeps.
+const ringAfter = 40
 
 func newRingHandler(next *slog.Logger) *ringHandler { return &ringHandler{next: next} }
 
 func (h *ringHandler) note(line string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	switch {
+	case h.frozen == nil && strings.Contains(line, "log data lost"):
+		h.frozen = append(slices.Clone(h.lines), line)
+		h.after = ringAfter
+	case h.after > 0:
+		h.frozen = append(h.frozen, line)
+		h.after--
+	}
 	if len(h.lines) == ringSize {
 		h.lines = h.lines[1:]
 	}
@@ -58,6 +73,9 @@ func (h *ringHandler) note(line string) {
 func (h *ringHandler) String() string {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	if h.frozen != nil {
+		return strings.Join(h.frozen, "\n")
+	}
 	return strings.Join(h.lines, "\n")
 }
 

@@ -679,10 +679,11 @@ func (t *Tailer) readFrom(f *file, h *os.File, reads int) (more bool) {
 	// reopen reported, writes reported before were to the old content, and are lost.
 	unreadBefore := f.unreadWrite && f.truncating && f.tracked && t.events != nil
 	f.unreadWrite = false
-	size, ok := t.statIncarnation(f, h)
-	if !ok {
+	fi, err := h.Stat()
+	if err != nil {
 		return false
 	}
+	size := fi.Size()
 	if !t.unchanged(f, h, size) {
 		if unreadBefore && f.size <= f.offset {
 			t.lost(f)
@@ -723,28 +724,6 @@ func (t *Tailer) readFrom(f *file, h *os.File, reads int) (more bool) {
 		}
 	}
 	return reads == 0
-}
-
-// statIncarnation returns the size of the file's current incarnation. The events that came
-// by the time of the stat are taken after it: a reopen among them may have come before the
-// stat, whose size is then the new incarnation's, not to be counted as the old one's unread
-// bytes; the old one is ended with what was known before, and the new one is stat'ed again.
-func (t *Tailer) statIncarnation(f *file, h *os.File) (int64, bool) {
-	for range 3 {
-		fi, err := h.Stat()
-		if err != nil {
-			return 0, false
-		}
-		if t.events == nil {
-			return fi.Size(), true
-		}
-		t.takeEvents()
-		if !f.reopened {
-			return fi.Size(), true
-		}
-		t.reopen(f)
-	}
-	return 0, false // reopened again and again: the next read tries again
 }
 
 // settleReopen decides whose bytes a read got when a reopen of the file was reported during
