@@ -686,9 +686,15 @@ func (t *Tailer) readFrom(f *file, h *os.File, reads int) (more bool) {
 	size := fi.Size()
 	if !t.unchanged(f, h, size) {
 		if unreadBefore && f.size <= f.offset {
-			t.lost(f)
+			t.lost(f, "unread writes")
 		}
 		t.replaced(f)
+		// The size was taken before the check and may be the old content's: a size the new
+		// content never had would later count as its unread, lost bytes.
+		if fi, err = h.Stat(); err != nil {
+			return false
+		}
+		size = fi.Size()
 	}
 	f.size = max(f.size, size)
 	for restarts := 0; reads > 0 && restarts < 3; reads-- {
@@ -744,7 +750,7 @@ func (t *Tailer) settleReopen(f *file, h *os.File, got []byte) {
 func (t *Tailer) reopen(f *file) {
 	f.reopened = false
 	if f.oldUnread || f.size > f.offset {
-		t.lost(f)
+		t.lost(f, "reopen")
 	}
 	f.oldUnread = false
 	t.restart(f)
@@ -754,18 +760,19 @@ func (t *Tailer) reopen(f *file) {
 // seen to have beyond what was read.
 func (t *Tailer) replaced(f *file) {
 	if f.size > f.offset {
-		t.lost(f)
+		t.lost(f, "replaced")
 	}
 	t.restart(f)
 }
 
 // lost counts an incarnation that had data nobody read.
-func (t *Tailer) lost(f *file) {
+func (t *Tailer) lost(f *file, why string) {
 	t.stats.LostFiles.Add(1)
 	if f.size > f.offset {
 		t.stats.LostBytes.Add(uint64(f.size - f.offset))
 	}
-	t.log.Debug("log data lost: replaced or removed before it was read", "path", f.path, "read", f.offset, "size_seen", f.size)
+	t.log.Debug("log data lost: replaced or removed before it was read", "path", f.path, "read", f.offset, "size_seen", f.size,
+		"why", why, "old_unread", f.oldUnread)
 }
 
 // restart reads a file again from its start: its content was replaced in place.
@@ -809,7 +816,7 @@ func (t *Tailer) finish(f *file) {
 		f.handle.Close()
 		f.handle = nil
 	} else if f.unreadWrite || f.size > f.offset {
-		t.lost(f)
+		t.lost(f, "gone")
 	}
 	t.log.Debug("log file gone", "path", f.path)
 	t.endContent(f)
