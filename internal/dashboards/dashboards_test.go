@@ -20,6 +20,8 @@ import (
 	"github.com/grafana/grafana-foundation-sdk/go/cog/plugins"
 	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
 	"github.com/grafana/grafana-foundation-sdk/go/prometheus"
+
+	"github.com/candy-cadence/candy_cadence_exporter/internal/promql"
 )
 
 // Paths from this package to what the dashboards are checked against.
@@ -315,7 +317,7 @@ func TestQueries(t *testing.T) {
 			for _, p := range row.Panels {
 				where := d.Title + " / " + p.Title
 				for _, q := range p.Queries {
-					names := MetricNames(q.Expr)
+					names := promql.MetricNames(q.Expr)
 					if len(names) == 0 {
 						t.Errorf("%s: query %q selects no metric", where, q.Expr)
 					}
@@ -479,8 +481,8 @@ func TestMetricNames(t *testing.T) {
 		{`topk(10, sum by (instance) (b)) > 0 and on (instance) c offset 1w`, []string{"b", "c"}},
 	}
 	for _, c := range cases {
-		if got := MetricNames(c.expr); !slices.Equal(got, c.want) {
-			t.Errorf("MetricNames(%q) = %q, want %q", c.expr, got, c.want)
+		if got := promql.MetricNames(c.expr); !slices.Equal(got, c.want) {
+			t.Errorf("promql.MetricNames(%q) = %q, want %q", c.expr, got, c.want)
 		}
 	}
 }
