@@ -109,11 +109,13 @@ func runExactness(t *testing.T, keepOpen bool, duration time.Duration) {
 	lost, lostOverwritten := 0, 0
 	lostFiles := map[int]bool{}
 	for seq, e := range ledger {
-		switch n := seen[seq]; {
-		case n > 1:
-			t.Errorf("record %d read %d times", seq, n)
-		case n == 1:
-			want.add(e.exp)
+		if n := seen[seq]; n > 0 {
+			if n > 1 {
+				t.Errorf("record %d read %d times", seq, n)
+			}
+			for range n { // the counters are compared with what was read, not lost
+				want.add(e.exp)
+			}
 			continue
 		}
 		lost++

@@ -217,3 +217,39 @@ func openFDs(t *testing.T) int {
 	}
 	return len(entries)
 }
+
+// Without kept handles a followed file that is deleted frees its inode, and the application's
+// next new file may get it: the tailer then finds a created name whose identity it already
+// follows. Writes after a create are not a reopen, even though the deleted file's writer had
+// closed it, or the new file's first records would be read twice. The kernel's reuse cannot be
+// forced, so links make the same events: the followed inode leaves the watched directory under
+// another name, is given new content there (its write events are not the watched
+// directory's), and comes back as a new name.
+func TestCreatedOnReusedIdentityReadOnce(t *testing.T) {
+	f := newEventFixture(t, "*.txt")
+	f.tl.cfg.KeepOpen = false // the Windows strategy: no handle keeps the inode from reuse
+	f.writeClose("Log - 1 DEBUG.txt", "a1\n", os.O_TRUNC)
+	f.expect("a1") // its writer closed it
+
+	elsewhere := filepath.Join(t.TempDir(), "new.txt")
+	if err := os.Link(f.path("Log - 1 DEBUG.txt"), elsewhere); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(f.path("Log - 1 DEBUG.txt")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(elsewhere, []byte("x1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Link(elsewhere, f.path("Log - 2 INFO.txt")); err != nil {
+		t.Fatal(err)
+	}
+	f.expect("x1")
+	w, err := os.OpenFile(f.path("Log - 2 INFO.txt"), os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.WriteString("x2\n") // the new file's writer goes on: no reopen
+	w.Close()
+	f.expect("x2")
+}

@@ -180,6 +180,13 @@ func (t *Tailer) created(ev fileEvent) {
 		return
 	}
 	if f := t.files[id]; f != nil {
+		if ev.fresh {
+			// A name created with the identity of a followed file: a followed file was deleted
+			// with no handle kept and its inode went to a new file (or, never the application's
+			// doing, a hard link was made). Writes after a create are not a reopen, whatever the
+			// deleted file's writer did; the content check tells new content from old.
+			f.writerClosed = false
+		}
 		t.rename(f, ev.path)
 		t.queue(f)
 		return
