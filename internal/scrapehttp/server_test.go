@@ -15,15 +15,45 @@ import (
 
 // startServer serves handler on a loopback port with opts and returns its address.
 func startServer(t *testing.T, handler http.Handler, opts ServerOptions) string {
+	addr, _ := startServerIdleNotify(t, handler, opts)
+	return addr
+}
+
+// startServerIdleNotify is startServer that also tells each time the server has taken a
+// connection as idle: a client reads its response before the server records that, so a test
+// of the order of idleness waits for it.
+func startServerIdleNotify(t *testing.T, handler http.Handler, opts ServerOptions) (string, <-chan struct{}) {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := NewServer(handler, opts)
+	idle := make(chan struct{}, 64)
+	if hook := srv.ConnState; hook != nil {
+		srv.ConnState = func(c net.Conn, s http.ConnState) {
+			hook(c, s)
+			if s == http.StateIdle {
+				select {
+				case idle <- struct{}{}:
+				default:
+				}
+			}
+		}
+	}
 	go func() { _ = srv.Serve(l) }()
 	t.Cleanup(func() { _ = srv.Close() })
-	return l.Addr().String()
+	return l.Addr().String(), idle
+}
+
+// waitIdle waits until the server has taken one more connection as idle.
+func waitIdle(t *testing.T, idle <-chan struct{}) {
+	t.Helper()
+	select {
+	case <-idle:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the server did not take the connection as idle within 5 s")
+	}
 }
 
 // idleConnection makes one keep-alive request on a new connection and leaves it open.
@@ -94,9 +124,11 @@ func TestServerBoundsIdleConnections(t *testing.T) {
 
 // The oldest idle connection goes first, so a client that just scraped keeps its connection.
 func TestServerClosesLongestIdleFirst(t *testing.T) {
-	addr := startServer(t, okHandler, ServerOptions{ReadHeaderTimeout: 10 * time.Second, IdleTimeout: time.Hour, MaxConnections: 2})
+	addr, idle := startServerIdleNotify(t, okHandler, ServerOptions{ReadHeaderTimeout: 10 * time.Second, IdleTimeout: time.Hour, MaxConnections: 2})
 	oldest := idleConnection(t, addr)
+	waitIdle(t, idle)
 	newer := idleConnection(t, addr)
+	waitIdle(t, idle)
 	idleConnection(t, addr) // the third passes the bound
 	if !closedByServer(oldest, 2*time.Second) {
 		t.Error("the longest idle connection is still open past the bound")
