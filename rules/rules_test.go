@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v2"
+
+	"github.com/candy-cadence/candy_cadence_exporter/internal/promql"
 )
 
 const (
@@ -474,7 +476,7 @@ func TestEveryRecordingRuleIsTested(t *testing.T) {
 	for _, tf := range loadTests(t) {
 		for _, g := range tf.Tests {
 			for _, e := range g.PromQLExprTest {
-				for _, n := range metricNames(e.Expr) {
+				for _, n := range promql.MetricNames(e.Expr) {
 					tested[n] = true
 				}
 			}
@@ -482,7 +484,7 @@ func TestEveryRecordingRuleIsTested(t *testing.T) {
 	}
 	used := map[string]bool{}
 	for _, r := range slices.Concat(records, alerts) {
-		for _, n := range metricNames(r.Expr) {
+		for _, n := range promql.MetricNames(r.Expr) {
 			used[n] = true
 		}
 	}
@@ -576,7 +578,7 @@ var targetLabels = []string{"job", "instance", "site"}
 // exporter's samples of that metric do not carry.
 func missingFromExporter(expr string, implemented map[string]map[string]bool, recorded map[string]bool) []string {
 	var missing []string
-	for _, n := range metricNames(expr) {
+	for _, n := range promql.MetricNames(expr) {
 		if _, ok := implemented[n]; !ok && !recorded[n] {
 			missing = append(missing, n)
 		}

@@ -465,24 +465,3 @@ func TestFiringAlertsLinkEveryRunbook(t *testing.T) {
 		t.Errorf("withRunbooks = %s, want %s", expr, want)
 	}
 }
-
-func TestMetricNames(t *testing.T) {
-	cases := []struct {
-		expr string
-		want []string
-	}{
-		{`count(up{job=~"$job"} == 1)`, []string{"up"}},
-		{`sum by (reason) (increase(a_total{x="y"}[$__rate_interval]))`, []string{"a_total"}},
-		{`histogram_quantile(0.95, sum by (operation, le) (rate(h_bucket{a=~"b|c"}[$__rate_interval])))`, []string{"h_bucket"}},
-		{`x / ignoring (tier) group_left () (sum by (instance) (y) > 0)`, []string{"x", "y"}},
-		{`1 - max(instance:a:ratio_30d{l="}"}) / scalar(1 - candy_cadence:threshold:t)`, []string{"instance:a:ratio_30d", "candy_cadence:threshold:t"}},
-		{`predict_linear(a[6h], 24 * 3600)`, []string{"a"}},
-		{`label_replace(ALERTS, "runbook_url", "https://x/#a", "alertname", "A")`, []string{"ALERTS"}},
-		{`topk(10, sum by (instance) (b)) > 0 and on (instance) c offset 1w`, []string{"b", "c"}},
-	}
-	for _, c := range cases {
-		if got := promql.MetricNames(c.expr); !slices.Equal(got, c.want) {
-			t.Errorf("promql.MetricNames(%q) = %q, want %q", c.expr, got, c.want)
-		}
-	}
-}

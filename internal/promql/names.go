@@ -23,7 +23,8 @@ var (
 // without duplicates. It is a lexer, not a parser: it skips strings, label matchers {...},
 // ranges [...], comments, numbers and durations, grouping label lists, and identifiers
 // followed by "(" (functions and aggregations); what is left are metric names. That is
-// enough for the rules and dashboards, written in plain PromQL (Grafana's $__rate_interval sits in a range), and keeps the Prometheus module out of go.mod.
+// enough for the rules and dashboards, written in plain PromQL (Grafana's $__rate_interval
+// sits in a range), and keeps the Prometheus module out of go.mod.
 func MetricNames(expr string) []string {
 	var names []string
 	for i := 0; i < len(expr); {
