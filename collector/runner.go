@@ -99,14 +99,18 @@ func (r *Runner) update(ctx context.Context, c Named, ch chan<- prometheus.Metri
 	out := make(chan prometheus.Metric, 64)
 	done := make(chan error, 1)
 	go func() {
-		defer state.running.Store(false)
-		defer close(out)
+		var err error
 		defer func() {
 			if r := recover(); r != nil {
-				done <- fmt.Errorf("panic: %v", r)
+				err = fmt.Errorf("panic: %v", r)
 			}
+			// Not running any more before the scrape can see that it returned: a scrape right
+			// behind this one must start it again, not skip it as still running.
+			state.running.Store(false)
+			done <- err
+			close(out)
 		}()
-		done <- c.Collector.Update(ctx, out)
+		err = c.Collector.Update(ctx, out)
 	}()
 	for {
 		select {

@@ -80,3 +80,25 @@ func TestRunnerIsolatesFailures(t *testing.T) {
 		t.Errorf("a repeated failure was logged again:\n%s", logs.String())
 	}
 }
+
+// A collector that has returned is started again by the very next scrape: the runner marks it
+// as no longer running before the scrape that ran it can return (it once did so after, and a
+// scrape right behind another could skip a collector that had finished).
+func TestBackToBackScrapesRunEveryCollector(t *testing.T) {
+	r := collector.NewRunner([]collector.Named{
+		{Name: "good", Collector: funcCollector(func(_ context.Context, ch chan<- prometheus.Metric) error {
+			ch <- testValue.Metric(1)
+			return nil
+		})},
+		{Name: "panicking", Collector: funcCollector(func(context.Context, chan<- prometheus.Metric) error { panic("boom") })},
+	}, collectortest.Logger(&collectortest.LogBuffer{}))
+	for i := range 3000 {
+		got := scrape(t, r, time.Minute)
+		if _, ok := got["candy_cadence_test_events_total"]; !ok {
+			t.Fatalf("scrape %d skipped the collector that had returned: %v", i, got)
+		}
+		if got[`candy_cadence_exporter_collector_success{collector="good"}`] != 1 {
+			t.Fatalf("scrape %d: %v", i, got)
+		}
+	}
+}
