@@ -174,7 +174,8 @@ func runPace(tb testing.TB, pace logsim.Pace, d time.Duration, seed uint64) *pac
 	return res
 }
 
-// waitStarted waits until Run has done its first scan and watches the directory.
+// waitStarted waits until Run has done its first scan (Scans counts finished scans; Run
+// watches the directory before it).
 func waitStarted(tb testing.TB, tl *Tailer) {
 	tb.Helper()
 	deadline := time.Now().Add(10 * time.Second)
@@ -184,7 +185,6 @@ func waitStarted(tb testing.TB, tl *Tailer) {
 		}
 		time.Sleep(time.Millisecond)
 	}
-	time.Sleep(20 * time.Millisecond) // the watch is installed right after the first scan
 }
 
 // traceLogger logs the tailer's debug lines to stderr with TAILER_TRACE set.

@@ -150,7 +150,7 @@ type Stats struct {
 	UnlistedDirs atomic.Int64
 	// OverLimit are matching files not followed at the last scan because MaxFiles were.
 	OverLimit atomic.Int64
-	// Scans are full scans of the patterns.
+	// Scans are full scans of the patterns, counted when each is over.
 	Scans atomic.Uint64
 }
 
@@ -276,7 +276,6 @@ func (t *Tailer) idle() {
 func (t *Tailer) scan() {
 	began := time.Now()
 	t.scanDue = false
-	t.stats.Scans.Add(1)
 	t.gen++
 	paths, failedDirs := t.expand()
 	var fresh []string
@@ -349,6 +348,7 @@ func (t *Tailer) scan() {
 	t.stats.Files.Store(int64(len(t.files)))
 	t.lastScan = time.Now()
 	t.scanCost = t.lastScan.Sub(began)
+	t.stats.Scans.Add(1) // counted once done: a caller that sees it knows the listing is over
 }
 
 // withinLimit keeps the new files that fit under MaxFiles, the most recently modified first,

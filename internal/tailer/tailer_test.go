@@ -332,9 +332,10 @@ func TestFileEvents(t *testing.T) {
 	done := make(chan struct{})
 	go func() { tl.Run(ctx); close(done) }()
 	defer func() { cancel(); <-done }()
-	// Writes raise events only once Run has installed its watch, which a loaded machine can
-	// delay well past any fixed sleep: wait for Run to say so.
-	for watchBy := time.Now().Add(10 * time.Second); !strings.Contains(logs.String(), "watching log directory for file events"); {
+	// Writes raise events only once Run has installed its watch, and a file its first scan
+	// lists is one found at start-up, read from its end: wait until that scan is over (Run
+	// watches before it scans), which a loaded machine can delay well past any fixed sleep.
+	for watchBy := time.Now().Add(10 * time.Second); tl.Stats().Scans.Load() == 0; {
 		if time.Now().After(watchBy) {
 			t.Fatalf("the tailer did not watch its directory: %s", logs.String())
 		}
