@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/candy-cadence/candy_cadence_exporter/internal/fleet"
+	"github.com/candy-cadence/candy_cadence_exporter/internal/freeport"
 	"github.com/candy-cadence/candy_cadence_exporter/internal/servertest"
 )
 
@@ -67,7 +68,7 @@ func TestFleetEndToEnd(t *testing.T) {
 	var stations []*station
 	var all []*fleet.Workstation
 	start := func(name string, cfg fleet.WorkstationConfig) *fleet.Workstation {
-		addr, err := fleet.FreeAddress()
+		addr, err := freeport.Address()
 		if err != nil {
 			t.Fatal(err)
 		}

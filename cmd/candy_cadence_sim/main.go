@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/candy-cadence/candy_cadence_exporter/internal/fleet"
+	"github.com/candy-cadence/candy_cadence_exporter/internal/freeport"
 )
 
 func main() {
@@ -162,7 +163,7 @@ func runFleet(args []string, demo bool, stdout, stderr io.Writer) error {
 	f := fleet.NewFleet(nil)
 	defer func() { f.Workstations = stations; f.Stop() }()
 	for i, ws := range names {
-		addr, err := fleet.FreeAddress()
+		addr, err := freeport.Address()
 		if err != nil {
 			return err
 		}

@@ -15,6 +15,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/candy-cadence/candy_cadence_exporter/internal/freeport"
 )
 
 // Notification is one alert in one webhook delivery from Alertmanager.
@@ -185,7 +187,7 @@ func StartStack(cfg StackConfig, ws []*Workstation) (_ *Stack, err error) {
 	if err := os.WriteFile(amFile, amCfg, 0o644); err != nil {
 		return nil, err
 	}
-	amAddr, err := FreeAddress()
+	amAddr, err := freeport.Address()
 	if err != nil {
 		return nil, err
 	}
@@ -214,7 +216,7 @@ func StartStack(cfg StackConfig, ws []*Workstation) (_ *Stack, err error) {
 	if err := WriteTargets(st.TargetsFile, ws); err != nil {
 		return nil, err
 	}
-	promAddr, err := FreeAddress()
+	promAddr, err := freeport.Address()
 	if err != nil {
 		return nil, err
 	}
@@ -238,16 +240,6 @@ func (st *Stack) Stop() {
 	if st.Sink != nil {
 		st.Sink.Close()
 	}
-}
-
-// FreeAddress returns a loopback address with a port nothing listens on right now.
-func FreeAddress() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer l.Close()
-	return l.Addr().String(), nil
 }
 
 // AMAlert is an alert as Alertmanager's API lists it.

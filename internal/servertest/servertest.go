@@ -3,7 +3,6 @@
 package servertest
 
 import (
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -11,20 +10,22 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/candy-cadence/candy_cadence_exporter/internal/freeport"
 )
 
 // readyTimeout bounds how long a server may take to answer /-/ready.
 const readyTimeout = 30 * time.Second
 
-// FreeAddress returns a loopback address with a port nothing listens on right now.
+// FreeAddress returns a loopback address with a port nothing listens on right now and that no
+// earlier call in this test binary returned.
 func FreeAddress(t testing.TB) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, err := freeport.Address()
 	if err != nil {
 		t.Fatalf("find a free port: %v", err)
 	}
-	defer l.Close()
-	return l.Addr().String()
+	return addr
 }
 
 // Binary returns the program named by $env, or the first of names found on PATH, and skips the

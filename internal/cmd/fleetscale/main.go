@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/candy-cadence/candy_cadence_exporter/internal/fleet"
+	"github.com/candy-cadence/candy_cadence_exporter/internal/freeport"
 )
 
 func main() {
@@ -59,7 +60,7 @@ func run(n int, sim, exporter, prom, am, repo string, rate float64, warm time.Du
 	f := fleet.NewFleet(nil)
 	defer func() { f.Workstations = ws; f.Stop() }()
 	for i := range n {
-		addr, err := fleet.FreeAddress()
+		addr, err := freeport.Address()
 		if err != nil {
 			return err
 		}
