@@ -329,7 +329,7 @@ func (a *app) search(ctx context.Context, slow bool) {
 		_, err = a.lib.DB().ExecContext(ctx, `INSERT INTO search_history (query, filters, result_count) VALUES (?, NULL, ?)`, q, results)
 	}
 	if err != nil {
-		a.dbError("search", err)
+		a.dbError(ctx, "search", err)
 		return
 	}
 	time.Sleep(d - time.Since(start))
@@ -356,7 +356,7 @@ func (a *app) view(ctx context.Context) {
 		_, err := a.cache.ExecContext(ctx, `UPDATE cache_entries SET access_count = access_count + 1, last_access_time = ? WHERE rowid = ?`,
 			float64(time.Now().UnixNano())/1e9, id)
 		if err != nil {
-			a.dbError("get", err)
+			a.dbError(ctx, "get", err)
 			return
 		}
 		a.record("INFO", "src.core.model_loader", "load_model", "Loaded "+path+" from cache",
@@ -366,7 +366,7 @@ func (a *app) view(ctx context.Context) {
 	}
 	_, err := a.lib.DB().ExecContext(ctx, `UPDATE model_metadata SET view_count = view_count + 1, last_viewed = CURRENT_TIMESTAMP WHERE model_id = ?`, id)
 	if err != nil {
-		a.dbError("update_view_count", err)
+		a.dbError(ctx, "update_view_count", err)
 	}
 }
 
@@ -396,16 +396,18 @@ func (a *app) parse(path string) {
 func (a *app) importModel(ctx context.Context) {
 	a.parse(fmt.Sprintf(`C:\\Users\\maker\\Downloads\\new_part_%05d.stl`, a.rng.IntN(100000)))
 	if err := a.lib.AddModel(ctx); err != nil {
-		a.dbError("add_model", err)
+		a.dbError(ctx, "add_model", err)
 		return
 	}
 	a.record("INFO", "src.core.database_manager", "add_model", "Model added to library")
 }
 
 // dbError logs a failed query as the application's decorated functions do, with the class
-// name of the sqlite3 exception Python would have raised.
-func (a *app) dbError(function string, err error) {
-	if errors.Is(err, context.Canceled) {
+// name of the sqlite3 exception Python would have raised. A query that the user's closing of
+// the application cut short is not an error: whatever the driver returned then (a cancelled
+// statement, or sql.ErrTxDone from a transaction it rolled back mid-import) is not logged.
+func (a *app) dbError(ctx context.Context, function string, err error) {
+	if ctx.Err() != nil || errors.Is(err, context.Canceled) {
 		return
 	}
 	// Python raises DatabaseError for SQLITE_CORRUPT and SQLITE_NOTADB, OperationalError for
