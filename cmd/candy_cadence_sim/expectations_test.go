@@ -62,10 +62,14 @@ var expectations = []expectation{
 const calmPending = ""
 
 // calmIgnored are alerts about the machine the test runs on rather than about a workstation:
-// every simulated workstation reports the same real CPU and memory.
+// every simulated workstation reports the same real CPU and memory, and the calm ones' data
+// directories lie on the test machine's disk, whose fullness the test does not control (on a
+// disk over 60% used, minutes of the run's own writes are the only trend predict_linear sees).
 var calmIgnored = map[string]string{
-	"CandyCadenceHostCPUHigh":    "the simulated workstations share the test machine's CPUs",
-	"CandyCadenceHostMemoryHigh": "the simulated workstations share the test machine's memory",
+	"CandyCadenceHostCPUHigh":          "the simulated workstations share the test machine's CPUs",
+	"CandyCadenceHostMemoryHigh":       "the simulated workstations share the test machine's memory",
+	"CandyCadenceFilesystemAlmostFull": "calm data directories are on the test machine's disk",
+	"CandyCadenceFilesystemFillingUp":  "calm data directories are on the test machine's disk",
 }
 
 // recordingNeedsHistory are recording rules that cannot yield a series in a run of minutes.
