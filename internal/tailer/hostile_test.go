@@ -10,21 +10,18 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 )
 
 func itoa(i int) string { return strconv.Itoa(i) }
 
-// runInBackground runs the tailer until the returned function is called.
-func runInBackground(t *testing.T, tl *Tailer) (stop func()) {
-	t.Helper()
+// runInBackground runs the tailer until the returned function is called, once its first scan
+// is over.
+func runInBackground(tb testing.TB, tl *Tailer) (stop func()) {
+	tb.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { tl.Run(ctx); close(done) }()
-	deadline := time.Now().Add(10 * time.Second)
-	for tl.Stats().Scans.Load() == 0 && time.Now().Before(deadline) {
-		time.Sleep(time.Millisecond)
-	}
+	waitStarted(tb, tl)
 	return func() { cancel(); <-done }
 }
 

@@ -141,10 +141,7 @@ func runPace(tb testing.TB, pace logsim.Pace, d time.Duration, seed uint64) *pac
 	if err != nil {
 		tb.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { tl.Run(ctx); close(done) }()
-	waitStarted(tb, tl)
+	stop := runInBackground(tb, tl)
 
 	w := logsim.New(dir, logsim.DefaultMaxBytes, logsim.DefaultKeep, nil)
 	w.NamePrevious = true
@@ -163,8 +160,7 @@ func runPace(tb testing.TB, pace logsim.Pace, d time.Duration, seed uint64) *pac
 		tb.Fatal(err)
 	}
 	time.Sleep(1500 * time.Millisecond) // a poll after the last write
-	cancel()
-	<-done
+	stop()
 	s := tl.Stats()
 	mu.Lock()
 	defer mu.Unlock()

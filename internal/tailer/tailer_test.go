@@ -1,9 +1,7 @@
 package tailer
 
 import (
-	"context"
 	"fmt"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -11,8 +9,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/candy-cadence/candy_cadence_exporter/internal/collectortest"
 )
 
 // lines collects what the sinks of one tailer receive.
@@ -319,28 +315,18 @@ func TestValidate(t *testing.T) {
 func TestFileEvents(t *testing.T) {
 	dir := t.TempDir()
 	out := &lines{}
-	logs := &collectortest.LogBuffer{}
 	tl, err := New(Config{
 		Globs: []string{filepath.Join(dir, "*.log")}, PollInterval: time.Hour, MaxLineBytes: 1 << 20,
 		KeepOpen: true, FileEvents: true, NewSink: func() FileSink { return sink{out} },
-		Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan struct{})
-	go func() { tl.Run(ctx); close(done) }()
-	defer func() { cancel(); <-done }()
 	// Writes raise events only once Run has installed its watch, and a file its first scan
-	// lists is one found at start-up, read from its end: wait until that scan is over (Run
-	// watches before it scans), which a loaded machine can delay well past any fixed sleep.
-	for watchBy := time.Now().Add(10 * time.Second); tl.Stats().Scans.Load() == 0; {
-		if time.Now().After(watchBy) {
-			t.Fatalf("the tailer did not watch its directory: %s", logs.String())
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	// lists is one found at start-up, read from its end: runInBackground waits until that
+	// scan is over (Run watches before it scans), which a loaded machine can delay well past
+	// any fixed sleep.
+	defer runInBackground(t, tl)()
 	fx := &fixture{t: t, dir: dir}
 	fx.write("new.log", "one\n")
 	fx.write("new.log", "two\n")
